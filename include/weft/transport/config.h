@@ -1,0 +1,54 @@
+// Endpoint configuration: a plain struct with defaults, every field with its unit.
+#pragma once
+
+#include <cstdint>
+
+#include "weft/transport/types.h"
+#include "weft/transport/wire.h"
+
+namespace weft::transport {
+
+struct EndpointConfig {
+  // --- identity and wire -------------------------------------------------------------------
+  Profile profile = Profile::kWeft;
+  wire::Encapsulation encapsulation = wire::Encapsulation::kEthernet;
+  NodeId node_id = 1;                  // 24-bit node id (low 24 bits of the MAC on Ethernet)
+  std::uint32_t max_frame_bytes = 9000;  // largest frame sent; compat clamps to 1536 (1024 B payload)
+  std::uint32_t max_connections = 1u << 20;  // (peer, vc) links held at once; beyond: OPEN_NACK
+  std::uint64_t rng_seed = 1;          // seeds initial TxIDs, epochs and entropy values
+  // Initial TxID of every link when non-zero (tests of 32-bit wrap); random when 0.
+  std::uint32_t fixed_initial_tx_id = 0;
+
+  // --- windows and buffers (both profiles use the same window, so comparisons isolate
+  //     go-back-N against SACK) -----------------------------------------------------------
+  std::uint32_t window_bytes = 1u << 20;          // max bytes in flight per link
+  std::uint32_t initial_window_bytes = 64u << 10;  // weft congestion window at start
+  std::uint64_t send_buffer_bytes = 256ull << 20;  // queued + unacked bytes per link; send() fails beyond
+  std::uint32_t recv_buffer_bytes = 4u << 20;      // buffered receive bytes per link; beyond: NACK_FULL
+
+  // --- timers -----------------------------------------------------------------------------
+  std::uint32_t rto_initial_us = 1000;   // RTO before the first RTT sample (also OPEN/CLOSE)
+  std::uint32_t rto_min_us = 100;        // floor of the RTO computed from SRTT + 4 * RTTVAR
+  std::uint32_t rto_max_us = 200000;     // cap of the exponentially backed-off RTO
+  // Retry budget: a link whose outstanding data (or OPEN/CLOSE) made no progress for this long
+  // fails with kRetryBudgetExhausted / kOpenTimedOut / kCloseTimedOut, reported to the app.
+  std::uint32_t retry_budget_us = 10000000;
+  std::uint32_t ack_every_packets = 4;   // weft: ACK at least every N in-order PAYLOADs
+  std::uint32_t ack_delay_us = 4;        // weft: ... or this long after the first unACKed one
+  std::uint32_t nack_full_backoff_us = 20;  // pause after NACK_FULL, doubled on each repeat
+
+  // --- congestion control (weft) ------------------------------------------------------------
+  bool congestion_control = true;        // ECN (DCTCP-like) + delay; never loss-driven
+  std::uint32_t dctcp_gain_shift = 4;    // alpha gain g = 1 / 2^shift
+  std::uint32_t delay_target_us = 50;    // queueing delay above min RTT that triggers decrease
+  bool pacing = true;                    // pace data at gain * cwnd / srtt
+  std::uint32_t min_window_bytes = 2048;  // congestion window floor (raised to one full segment)
+
+  // --- robustness ---------------------------------------------------------------------------
+  std::uint32_t control_queue_limit = 4096;  // stateless replies (NACK_NOLINK, ...) queued at most
+};
+
+// The largest payload one frame carries for this configuration (profile, encapsulation, MTU).
+std::uint32_t max_payload_bytes(const EndpointConfig& c);
+
+}  // namespace weft::transport

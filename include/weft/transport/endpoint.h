@@ -1,0 +1,186 @@
+// transport::Endpoint — the sans-I/O TTP protocol core.
+//
+// An Endpoint holds every link ("connection": one per peer per VC) of one node. It never reads a
+// clock, sleeps, or does I/O: a driver feeds it received frames and the current time, pulls
+// frames to send, and calls it back when its timer expires:
+//
+//   ep.on_frame(bytes, now);                 // a frame arrived
+//   while (ep.poll_transmit(buf, now, tx))   // frames to put on the wire, one per call
+//     send(buf.first(tx.bytes), tx.peer);
+//   deadline = ep.next_timer();              // kNever when nothing is armed
+//   ep.on_timer(now);                        // at or after that deadline
+//   while (auto ev = ep.poll_event()) ...    // links opened, messages, closes, errors
+//
+// Threading: an Endpoint is not thread-safe; one driver thread owns it.
+// Allocation: per-link state is allocated when a link is created; idle links hold no buffers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "weft/transport/config.h"
+#include "weft/transport/types.h"
+#include "weft/transport/wire.h"
+
+namespace weft::transport {
+
+// TTP link states (TTPoE Rev 2.0 §1).
+enum class LinkState : std::uint8_t { kClosed, kOpenSent, kOpenRecd, kOpen, kCloseSent, kCloseRecd };
+inline constexpr int kLinkStateCount = 6;
+std::string_view link_state_name(LinkState s);
+
+// Why an endpoint dropped a received frame. Every drop is counted by reason; none changes link
+// state.
+enum class DropReason : std::uint8_t {
+  kMalformed,          // the codec rejected it (see EndpointStats::decode_errors)
+  kNotForUs,           // TSH dst node is not ours
+  kStaleEpoch,         // weft: epoch does not match the link's
+  kIllegalForState,    // the spec calls this opcode illegal in the link's state
+  kNoLink,             // ACK-class frame for a link that does not exist (spec: discard)
+  kStaleId,            // ACK/NACK/NACK_NOLINK naming an id that is not in flight
+  kProfileMismatch,    // weft feature block missing in OPEN (a compat peer never reaches weft)
+  kControlQueueFull,   // stateless reply could not be queued
+  kRecvBufferFull,     // PAYLOAD dropped and answered with NACK_FULL
+  kOutOfWindow,        // PAYLOAD too far ahead of the receive point to buffer
+  kGoBackNIgnored,     // compat: younger PAYLOAD ignored after a NACK until the failed id returns
+  kCount,
+};
+std::string_view drop_reason_name(DropReason r);
+
+struct EndpointStats {
+  std::uint64_t frames_received = 0;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t drops[static_cast<int>(DropReason::kCount)] = {};
+  std::uint64_t decode_errors[wire::kDecodeErrorCount] = {};
+  std::uint64_t links_opened = 0;
+  std::uint64_t links_closed = 0;
+  std::uint64_t link_errors = 0;
+  std::uint64_t drops_total() const;
+};
+
+struct LinkStats {
+  std::uint64_t payloads_sent = 0;         // PAYLOAD frames including retransmissions
+  std::uint64_t payload_bytes_sent = 0;
+  std::uint64_t retransmits = 0;           // all causes
+  std::uint64_t retransmits_rto = 0;       // retransmission timer expired
+  std::uint64_t retransmits_fast = 0;      // weft: RACK / SACK loss detection
+  std::uint64_t retransmits_nack = 0;      // compat: go-back-N after NACK
+  std::uint64_t retransmits_nack_full = 0; // after NACK_FULL backpressure
+  std::uint64_t rto_expirations = 0;
+  std::uint64_t acks_sent = 0;
+  std::uint64_t acks_received = 0;
+  std::uint64_t nacks_sent = 0;
+  std::uint64_t nack_full_sent = 0;
+  std::uint64_t nack_full_received = 0;
+  std::uint64_t duplicate_payloads = 0;    // received again after delivery (re-ACKed)
+  std::uint64_t out_of_order_payloads = 0; // weft: buffered ahead of a hole
+  std::uint64_t ce_marked_received = 0;
+  std::uint64_t messages_sent = 0;         // fully acknowledged
+  std::uint64_t messages_received = 0;
+  std::uint64_t bytes_delivered = 0;       // message bytes handed to the application
+  std::uint64_t congestion_decreases = 0;
+};
+
+struct LinkInfo {
+  NodeId peer = 0;
+  Vc vc = Vc::kData;
+  LinkState state = LinkState::kClosed;
+  std::uint32_t next_tx_id = 0;     // TxID the next new PAYLOAD takes
+  std::uint32_t rx_last_id = 0;     // last in-order TxID received
+  std::uint16_t local_epoch = 0;
+  std::uint16_t remote_epoch = 0;
+  std::uint64_t cwnd_bytes = 0;
+  std::uint64_t bytes_in_flight = 0;
+  std::uint64_t send_queue_bytes = 0;  // accepted by send() and not yet acknowledged
+  TimeNs srtt_ns = 0;
+  TimeNs min_rtt_ns = 0;
+  TimeNs rto_ns = 0;
+  LinkStats stats;
+};
+
+enum class EventKind : std::uint8_t {
+  kOpened,       // the link reached OPEN
+  kMessage,      // a whole message arrived (`message`)
+  kPeerClosing,  // the peer sent CLOSE; the link closes once both sides are quiesced
+  kClosed,       // the link closed cleanly (every message sent was acknowledged)
+  kError,        // the link failed (`error`, `detail`); undelivered sends are lost *and reported*
+};
+std::string_view event_kind_name(EventKind k);
+
+struct Event {
+  EventKind kind = EventKind::kOpened;
+  NodeId peer = 0;
+  Vc vc = Vc::kData;
+  std::vector<std::uint8_t> message;  // kMessage only
+  Error error = Error::kNone;         // kError only
+  std::string detail;                 // kError: what failed, where, and what to do
+  std::uint64_t unacked_messages = 0; // kError: messages accepted by send() and never acknowledged
+  LinkStats stats;                    // kClosed / kError: the link's final counters
+};
+
+// What poll_transmit wrote.
+struct Transmit {
+  NodeId peer = 0;
+  Vc vc = Vc::kData;
+  std::size_t bytes = 0;      // frame length in the buffer
+  std::uint16_t entropy = 0;  // weft multipath entropy (also in the header); 0 in compat
+  wire::Opcode opcode = wire::Opcode::kOpen;
+};
+
+class Connection;  // internal
+
+class Endpoint {
+ public:
+  explicit Endpoint(const EndpointConfig& config);
+  ~Endpoint();
+  Endpoint(const Endpoint&) = delete;
+  Endpoint& operator=(const Endpoint&) = delete;
+
+  const EndpointConfig& config() const { return config_; }
+
+  // Starts opening the link to (peer, vc): CLOSED -> OPEN_SENT. kOpened follows, or kError.
+  Status open(NodeId peer, Vc vc, TimeNs now);
+  // Queues one message on an OPEN link (or one still opening; it waits for OPEN). Weft: any size,
+  // segmented; compat: 1..1024 B, one PAYLOAD each. Fails with kSendBufferFull when the link's
+  // send buffer is full (retry after progress), kInvalidArgument for sizes the profile forbids.
+  Status send(NodeId peer, Vc vc, std::span<const std::uint8_t> message, TimeNs now);
+  // Graceful close: queued messages are still delivered, then CLOSE/CLOSE_ACK. kClosed follows.
+  Status close(NodeId peer, Vc vc, TimeNs now);
+
+  // A frame arrived. For UDP encapsulation `udp_peer` names the sender (the driver maps its
+  // address); on Ethernet the TSH src node is used and `udp_peer` is ignored.
+  void on_frame(std::span<const std::uint8_t> frame, TimeNs now, NodeId udp_peer = 0);
+  // Writes the next frame to send into `buf` (at least max_frame_bytes long). Returns false when
+  // there is nothing to send now; call again after on_frame/on_timer/send.
+  bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, Transmit& out);
+  // Earliest time on_timer must be called, or kNever.
+  TimeNs next_timer() const;
+  void on_timer(TimeNs now);
+  // Next application event, if any.
+  std::optional<Event> poll_event();
+  bool has_events() const { return !events_.empty(); }
+
+  // Introspection.
+  LinkState state(NodeId peer, Vc vc) const;
+  std::optional<LinkInfo> link_info(NodeId peer, Vc vc) const;
+  std::size_t link_count() const;
+  const EndpointStats& stats() const { return stats_; }
+  // True when any link has something to transmit right now (the driver may poll_transmit).
+  bool wants_to_transmit() const;
+
+ private:
+  friend class Connection;
+  struct Impl;
+  EndpointConfig config_;
+  EndpointStats stats_;
+  std::unique_ptr<Impl> impl_;
+  std::deque<Event> events_;
+};
+
+}  // namespace weft::transport

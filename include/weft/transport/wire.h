@@ -1,0 +1,184 @@
+// The TTP wire codec: Ethernet II + TTH + TSH + TTP (EtherType 0x9AC6), the UDP encapsulation
+// (TTP header directly after UDP), and weft's extension block.
+//
+// Encoding and decoding are explicit, byte by byte, in network order, with a bounds check on
+// every read; no host bitfields. docs/wire-format.md draws every header and records each
+// decision taken where the TTPoE Rev 2.0 spec is ambiguous.
+//
+// Raw Ethernet frame (60 B of headers, then the extension block if any, then payload):
+//   Ethernet  14 B  dst MAC, src MAC, EtherType 0x9AC6
+//   TTH       20 B  0x05 (styp 0, vers 0, tthl 5), flags (gw), total-length, 16 B pad
+//   TSH        8 B  src node (24 bit), dst node (24 bit), length
+//   TTP       18 B  opcode, vc, entropy(16, weft), epoch, congestion, version|flags, cr|ce,
+//                   extension, tx-id, rx-id
+// UDP encapsulation: TTP (18 B), extension block, payload — the node ids are the datagram's
+// addresses, so TTH and TSH are not sent.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "weft/transport/types.h"
+
+namespace weft::transport::wire {
+
+inline constexpr std::uint16_t kEtherTypeTtp = 0x9AC6;
+inline constexpr std::size_t kEthHeaderBytes = 14;
+inline constexpr std::size_t kTthBytes = 20;
+inline constexpr std::size_t kTshBytes = 8;
+inline constexpr std::size_t kTtpBytes = 18;
+// Ethernet + TTH + TSH + TTP.
+inline constexpr std::size_t kL2HeaderBytes = kEthHeaderBytes + kTthBytes + kTshBytes + kTtpBytes;
+static_assert(kL2HeaderBytes == 60, "TTPoE header stack is 60 B (one 64 B beat with the FCS)");
+// TTH.total-length and TSH.length count from their own start to the end of the payload.
+inline constexpr std::size_t kTthToPayload = kTthBytes + kTshBytes + kTtpBytes;  // 46
+inline constexpr std::size_t kTshToPayload = kTshBytes + kTtpBytes;              // 26
+// Frames are padded to 64 B on send (the reference drops shorter ones); 60 B, Ethernet's minimum
+// without FCS, is accepted on receive.
+inline constexpr std::size_t kMinSendFrameBytes = 64;
+inline constexpr std::size_t kMinRecvFrameBytes = 60;
+inline constexpr std::size_t kCompatMaxFrameBytes = 1536;
+inline constexpr std::size_t kCompatMaxPayloadBytes = 1024;
+inline constexpr std::size_t kWeftMaxFrameBytes = 9000;
+// Locally administered MAC prefix weft uses for node ids on raw Ethernet (02:57:46 = "WF").
+inline constexpr std::array<std::uint8_t, 3> kMacPrefix = {0x02, 0x57, 0x46};
+
+enum class Encapsulation : std::uint8_t { kEthernet, kUdp };
+std::string_view encapsulation_name(Encapsulation e);
+
+enum class Opcode : std::uint8_t {
+  kOpen = 0x00,
+  kOpenAck = 0x01,
+  kOpenNack = 0x02,
+  kClose = 0x03,
+  kCloseAck = 0x04,
+  kCloseNack = 0x05,
+  kPayload = 0x06,
+  kAck = 0x07,
+  kNack = 0x08,
+  kNackFull = 0x09,
+  kNackNolink = 0x0A,
+};
+inline constexpr int kOpcodeCount = 11;
+std::string_view opcode_name(Opcode op);
+
+// TTP byte 7 low nibble in the weft profile (sent as zero and ignored in compat).
+inline constexpr std::uint8_t kFlagEndOfMessage = 0x01;  // last segment of a message
+
+// Extension type codes (TTPoE `ttp_extn_types_enum`). The TTP `extension` byte names the type of
+// the first TLV in the extension block; 0 means no block.
+inline constexpr std::uint8_t kExtNone = 0x00;
+inline constexpr std::uint8_t kExtFeatures = 0x10;  // feature negotiation (OPEN / OPEN_ACK)
+inline constexpr std::uint8_t kExtSack = 0x20;      // selective ACK ranges
+inline constexpr std::uint8_t kExtBlockVersion = 1;
+inline constexpr std::size_t kExtBlockHeaderBytes = 4;  // version, reserved, length (u16)
+inline constexpr std::size_t kMaxSackRanges = 16;
+
+// The TTP transport header (18 B), decoded.
+struct TtpHeader {
+  Opcode opcode = Opcode::kOpen;
+  std::uint8_t vc = 0;
+  std::uint16_t entropy = 0;     // bytes 2-3: weft multipath entropy; zero in compat
+  std::uint16_t epoch = 0;       // weft: receiver's epoch (OPEN: sender's own); zero in compat
+  std::uint8_t congestion = 0;   // weft ACKs: CE-marked packets since the previous ACK
+  std::uint8_t version = 0;      // byte 7 high nibble
+  std::uint8_t flags = 0;        // byte 7 low nibble (kFlagEndOfMessage)
+  bool cr = false;               // byte 8 bit 1: congestion reduced
+  bool ce = false;               // byte 8 bit 0: congestion experienced (set by a switch)
+  std::uint8_t extension = 0;    // type of the first TLV of the extension block, 0 = none
+  std::uint32_t tx_id = 0;
+  std::uint32_t rx_id = 0;
+};
+
+// Feature negotiation TLV (0x10), carried by weft OPEN and OPEN_ACK.
+struct Features {
+  std::uint8_t protocol_version = 1;  // weft extension protocol version
+  std::uint16_t epoch = 0;            // the sender's own epoch (its receive epoch)
+  std::uint16_t max_frame_bytes = 0;  // largest frame the sender accepts
+  std::uint32_t recv_window_bytes = 0;  // receive buffer per connection
+  std::uint32_t feature_bits = 0;     // kFeature* bits
+};
+inline constexpr std::uint32_t kFeatureSack = 1u << 0;
+inline constexpr std::uint32_t kFeatureEcn = 1u << 1;
+inline constexpr std::uint32_t kFeatureEntropy = 1u << 2;
+inline constexpr std::uint32_t kFeatureMessages = 1u << 3;
+
+struct SackRange {
+  std::uint32_t first = 0;  // inclusive
+  std::uint32_t last = 0;   // inclusive
+};
+
+// The weft extension block, decoded.
+struct Extensions {
+  bool has_features = false;
+  Features features;
+  std::uint8_t sack_count = 0;
+  std::array<SackRange, kMaxSackRanges> sack{};
+  bool empty() const { return !has_features && sack_count == 0; }
+};
+
+// A decoded frame. `payload` points into the buffer given to decode().
+struct Frame {
+  NodeId src_node = 0;  // Ethernet: TSH src node; UDP: 0 (the driver knows the address)
+  NodeId dst_node = 0;
+  TtpHeader ttp;
+  Extensions ext;
+  std::span<const std::uint8_t> payload;
+};
+
+enum class DecodeError : std::uint8_t {
+  kNone = 0,
+  kTruncated,       // shorter than its headers or than its length fields say
+  kBadEtherType,    // not 0x9AC6
+  kBadTth,          // TTH byte 0 is not 0x05 (styp 0, vers 0, tthl 5)
+  kBadLength,       // TTH total-length and TSH length disagree, or exceed the frame
+  kBadOpcode,       // opcode > 0x0A
+  kBadVc,           // vc > 2
+  kBadExtension,    // malformed extension block (version, length, TLV overrun, unknown type)
+  kOversize,        // larger than the profile allows
+};
+inline constexpr int kDecodeErrorCount = 9;
+std::string_view decode_error_name(DecodeError e);
+
+struct DecodeOptions {
+  Encapsulation encapsulation = Encapsulation::kEthernet;
+  // Parse the extension block (weft). Compat ignores the extension byte as it ignores every
+  // reserved field, since the reference sender leaves it uninitialised.
+  bool parse_extensions = true;
+  std::size_t max_frame_bytes = kWeftMaxFrameBytes;
+};
+
+// Decodes `bytes`. On failure returns the reason and leaves `out` unspecified.
+[[nodiscard]] DecodeError decode(std::span<const std::uint8_t> bytes, const DecodeOptions& opt,
+                                 Frame& out);
+
+// Bytes of the extension block `ext` encodes to (0 when empty).
+std::size_t extension_bytes(const Extensions& ext);
+// Header bytes before the payload for this encapsulation and extension block.
+std::size_t header_bytes(Encapsulation enc, const Extensions& ext);
+
+// Encodes a frame into `out`. Fills ttp.extension from `ext`. Pads Ethernet frames to 64 B.
+// Returns the frame length, or 0 if `out` is too small.
+[[nodiscard]] std::size_t encode(Encapsulation enc, NodeId src_node, NodeId dst_node,
+                                 const TtpHeader& ttp, const Extensions& ext,
+                                 std::span<const std::uint8_t> payload, std::span<std::uint8_t> out);
+
+// 32-bit serial-number arithmetic (RFC 1982): a is younger (later) than b.
+inline constexpr bool id_after(std::uint32_t a, std::uint32_t b) {
+  return static_cast<std::int32_t>(a - b) > 0;
+}
+inline constexpr bool id_before(std::uint32_t a, std::uint32_t b) { return id_after(b, a); }
+inline constexpr bool id_at_or_before(std::uint32_t a, std::uint32_t b) { return !id_after(a, b); }
+
+// Offsets of fields a switch may rewrite in an encoded frame (for the simulator's ECN marking).
+// Returns the byte offset of TTP byte 8 (cr|ce) for the encapsulation.
+inline constexpr std::size_t ce_byte_offset(Encapsulation enc) {
+  return (enc == Encapsulation::kEthernet ? kEthHeaderBytes + kTthBytes + kTshBytes : 0) + 8;
+}
+inline constexpr std::uint8_t kCeBit = 0x01;
+inline constexpr std::uint8_t kCrBit = 0x02;
+
+}  // namespace weft::transport::wire

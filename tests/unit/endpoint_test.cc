@@ -1,0 +1,233 @@
+// Endpoint API behaviour: errors reach the caller with their cause, bad input is dropped and
+// counted without changing state, timers and retry budgets end in reported errors, never hangs.
+// Two endpoints are wired back to back by a tiny in-test pipe (instant delivery, optional drop).
+#include "weft/transport/endpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <vector>
+
+namespace weft::transport {
+namespace {
+
+struct Pipe {
+  explicit Pipe(Profile p = Profile::kWeft, std::uint32_t max_conn = 1u << 20) {
+    EndpointConfig c;
+    c.profile = p;
+    c.max_connections = max_conn;
+    c.node_id = 1;
+    a = std::make_unique<Endpoint>(c);
+    c.node_id = 2;
+    b = std::make_unique<Endpoint>(c);
+  }
+  // Moves frames both ways until quiet; `drop` may discard a frame (true = drop).
+  void pump(int rounds = 1000) {
+    for (int i = 0; i < rounds; ++i) {
+      bool any = false;
+      for (int side = 0; side < 2; ++side) {
+        Endpoint& from = side == 0 ? *a : *b;
+        Endpoint& to = side == 0 ? *b : *a;
+        Transmit tx;
+        while (from.poll_transmit(buf, now, tx)) {
+          any = true;
+          if (drop && drop(side, tx)) continue;
+          to.on_frame({buf.data(), tx.bytes}, now);
+        }
+      }
+      drain();
+      if (!any) return;
+    }
+  }
+  // Advances virtual time to the next timer of either side (bounded), pumping after each.
+  void run_timers(TimeNs until) {
+    while (true) {
+      TimeNs t = std::min(a->next_timer(), b->next_timer());
+      if (t == kNever || t > until) break;
+      now = std::max(now, t);
+      a->on_timer(now);
+      b->on_timer(now);
+      pump();
+    }
+  }
+  void drain() {
+    while (auto e = a->poll_event()) ev_a.push_back(std::move(*e));
+    while (auto e = b->poll_event()) ev_b.push_back(std::move(*e));
+  }
+  std::unique_ptr<Endpoint> a, b;
+  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(9100);
+  TimeNs now = 0;
+  std::function<bool(int, const Transmit&)> drop;
+  std::vector<Event> ev_a, ev_b;
+};
+
+const Event* find(const std::vector<Event>& v, EventKind k) {
+  for (const Event& e : v)
+    if (e.kind == k) return &e;
+  return nullptr;
+}
+
+TEST(Endpoint, OpenSendCloseDeliversMessagesWithBoundaries) {
+  Pipe p;
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  std::vector<std::uint8_t> big(30000, 0x11), empty, small{1, 2, 3};
+  ASSERT_TRUE(p.a->send(2, Vc::kData, big, 0).ok());
+  ASSERT_TRUE(p.a->send(2, Vc::kData, empty, 0).ok()) << "weft carries empty messages";
+  ASSERT_TRUE(p.a->send(2, Vc::kData, small, 0).ok());
+  ASSERT_TRUE(p.a->close(2, Vc::kData, 0).ok());
+  p.pump();
+  p.run_timers(us_to_ns(1000));
+  std::vector<std::size_t> sizes;
+  for (const Event& e : p.ev_b)
+    if (e.kind == EventKind::kMessage) sizes.push_back(e.message.size());
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{30000, 0, 3}));
+  ASSERT_TRUE(find(p.ev_a, EventKind::kClosed));
+  ASSERT_TRUE(find(p.ev_b, EventKind::kClosed));
+  EXPECT_EQ(find(p.ev_a, EventKind::kClosed)->stats.messages_sent, 3u);
+  EXPECT_EQ(p.a->link_count(), 0u);
+  EXPECT_EQ(p.b->link_count(), 0u);
+}
+
+TEST(Endpoint, ApiErrorsNameTheirCause) {
+  Pipe p(Profile::kTtpoeCompat);
+  std::vector<std::uint8_t> m(10, 1);
+  Status s = p.a->send(2, Vc::kData, m, 0);
+  EXPECT_EQ(s.error(), Error::kNoSuchConnection);
+  EXPECT_NE(s.detail().find("open()"), std::string::npos) << s.detail();
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  EXPECT_EQ(p.a->open(2, Vc::kData, 0).error(), Error::kAlreadyExists);
+  std::vector<std::uint8_t> too_big(1025, 1);
+  s = p.a->send(2, Vc::kData, too_big, 0);
+  EXPECT_EQ(s.error(), Error::kInvalidArgument);
+  EXPECT_NE(s.detail().find("1..1024"), std::string::npos) << s.detail();
+  EXPECT_EQ(p.a->send(2, Vc::kData, {}, 0).error(), Error::kInvalidArgument);
+  ASSERT_TRUE(p.a->close(2, Vc::kData, 0).ok());
+  EXPECT_EQ(p.a->send(2, Vc::kData, m, 0).error(), Error::kClosing);
+  EXPECT_EQ(p.a->close(2, Vc::kData, 0).error(), Error::kClosing);
+  EXPECT_EQ(p.a->close(9, Vc::kData, 0).error(), Error::kNoSuchConnection);
+}
+
+TEST(Endpoint, SendBufferFullIsReportedNotDropped) {
+  EndpointConfig c;
+  c.send_buffer_bytes = 100000;
+  Endpoint ep(c);
+  ASSERT_TRUE(ep.open(2, Vc::kData, 0).ok());
+  std::vector<std::uint8_t> m(60000, 1);
+  EXPECT_TRUE(ep.send(2, Vc::kData, m, 0).ok());
+  Status s = ep.send(2, Vc::kData, m, 0);
+  EXPECT_EQ(s.error(), Error::kSendBufferFull);
+  EXPECT_EQ(ep.link_info(2, Vc::kData)->send_queue_bytes, 60000u);
+}
+
+TEST(Endpoint, SilentPeerEndsInOpenTimeoutWithinTheBudget) {
+  Pipe p;
+  p.drop = [](int, const Transmit&) { return true; };  // the network eats everything
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  p.run_timers(us_to_ns(60'000'000));
+  const Event* e = find(p.ev_a, EventKind::kError);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->error, Error::kOpenTimedOut);
+  EXPECT_NE(e->detail.find("retry_budget_us"), std::string::npos) << e->detail;
+  EXPECT_GE(p.now, us_to_ns(p.a->config().retry_budget_us));
+  EXPECT_LT(p.now, us_to_ns(p.a->config().retry_budget_us + 1'000'000));
+  EXPECT_EQ(p.a->link_count(), 0u);
+}
+
+TEST(Endpoint, DeadPeerMidTransferIsAnErrorWithUnackedCount) {
+  Pipe p;
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  p.drop = [](int, const Transmit&) { return true; };  // peer vanishes after OPEN
+  std::vector<std::uint8_t> m(5000, 7);
+  ASSERT_TRUE(p.a->send(2, Vc::kData, m, p.now).ok());
+  ASSERT_TRUE(p.a->send(2, Vc::kData, m, p.now).ok());
+  p.pump();
+  p.run_timers(us_to_ns(60'000'000));
+  const Event* e = find(p.ev_a, EventKind::kError);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->error, Error::kRetryBudgetExhausted);
+  EXPECT_EQ(e->unacked_messages, 2u);
+  EXPECT_GT(e->stats.retransmits_rto, 3u);
+}
+
+TEST(Endpoint, ConnectionLimitAnswersOpenNack) {
+  Pipe p(Profile::kWeft, 1);
+  ASSERT_TRUE(p.b->open(7, Vc::kData, 0).ok());  // b is now full
+  EXPECT_EQ(p.b->open(8, Vc::kData, 0).error(), Error::kTooManyConnections);
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  const Event* e = find(p.ev_a, EventKind::kError);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->error, Error::kOpenRefused);
+}
+
+TEST(Endpoint, MalformedAndMisaddressedFramesAreCountedAndHarmless) {
+  Pipe p;
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  ASSERT_EQ(p.b->state(1, Vc::kData), LinkState::kOpen);
+  std::vector<std::uint8_t> junk(80, 0xFF);
+  p.b->on_frame(junk, p.now);
+  EXPECT_EQ(p.b->stats().drops[static_cast<int>(DropReason::kMalformed)], 1u);
+  EXPECT_EQ(p.b->stats().decode_errors[static_cast<int>(wire::DecodeError::kBadEtherType)], 1u);
+  // A well-formed frame for another node.
+  wire::TtpHeader h;
+  h.opcode = wire::Opcode::kClose;
+  h.vc = static_cast<std::uint8_t>(Vc::kData);
+  std::vector<std::uint8_t> buf(128);
+  std::size_t n = wire::encode(wire::Encapsulation::kEthernet, 1, 99, h, {}, {}, buf);
+  p.b->on_frame({buf.data(), n}, p.now);
+  EXPECT_EQ(p.b->stats().drops[static_cast<int>(DropReason::kNotForUs)], 1u);
+  // A CLOSE with the wrong epoch (weft): dropped, link unharmed.
+  n = wire::encode(wire::Encapsulation::kEthernet, 1, 2, h, {}, {}, buf);
+  p.b->on_frame({buf.data(), n}, p.now);
+  EXPECT_EQ(p.b->stats().drops[static_cast<int>(DropReason::kStaleEpoch)], 1u);
+  EXPECT_EQ(p.b->state(1, Vc::kData), LinkState::kOpen);
+}
+
+TEST(Endpoint, RestartedPeerReplacesTheLink) {
+  Pipe p;
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  ASSERT_EQ(p.b->state(1, Vc::kData), LinkState::kOpen);
+  // Node 1 restarts: a fresh endpoint with another seed opens again.
+  EndpointConfig c;
+  c.node_id = 1;
+  c.rng_seed = 99;
+  p.a = std::make_unique<Endpoint>(c);
+  ASSERT_TRUE(p.a->open(2, Vc::kData, p.now).ok());
+  p.pump();
+  const Event* e = find(p.ev_b, EventKind::kError);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->error, Error::kPeerRestarted);
+  EXPECT_EQ(p.b->state(1, Vc::kData), LinkState::kOpen);
+  EXPECT_EQ(p.a->state(2, Vc::kData), LinkState::kOpen);
+}
+
+TEST(Endpoint, ThreeVcsAreIndependentLinks) {
+  Pipe p;
+  for (Vc vc : {Vc::kReqLo, Vc::kReqHi, Vc::kData}) ASSERT_TRUE(p.a->open(2, vc, 0).ok());
+  p.pump();
+  EXPECT_EQ(p.b->link_count(), 3u);
+  std::vector<std::uint8_t> m(100, 3);
+  ASSERT_TRUE(p.a->send(2, Vc::kReqHi, m, p.now).ok());
+  p.pump();
+  p.run_timers(p.now + us_to_ns(100));
+  EXPECT_EQ(p.b->link_info(1, Vc::kReqHi)->stats.messages_received, 1u);
+  EXPECT_EQ(p.b->link_info(1, Vc::kReqLo)->stats.messages_received, 0u);
+  EXPECT_NE(p.a->link_info(2, Vc::kReqLo)->next_tx_id, p.a->link_info(2, Vc::kReqHi)->next_tx_id);
+}
+
+TEST(Endpoint, IdleEndpointArmsNoTimer) {
+  Pipe p;
+  EXPECT_EQ(p.a->next_timer(), kNever);
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  p.run_timers(us_to_ns(1000));
+  EXPECT_EQ(p.a->next_timer(), kNever);
+  EXPECT_EQ(p.b->next_timer(), kNever);
+}
+
+}  // namespace
+}  // namespace weft::transport

@@ -1,0 +1,464 @@
+#include "transport/core/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace weft::transport {
+namespace {
+// Reorder slots a weft receiver keeps ahead of the cumulative point; PAYLOADs further ahead are
+// dropped (kOutOfWindow) and recovered by the sender's loss detection.
+constexpr std::size_t kMaxReorderSlots = 1u << 16;
+constexpr TimeNs kMinReorderWindow = 1000;  // 1 µs
+constexpr TimeNs kMaxNackFullBackoff = 10'000'000;  // 10 ms
+}  // namespace
+
+Connection::Connection(const EndpointConfig& config, NodeId peer_id, Vc link_vc)
+    : peer(peer_id),
+      vc(link_vc),
+      rtt(us_to_ns(config.rto_initial_us), us_to_ns(config.rto_min_us), us_to_ns(config.rto_max_us)),
+      cc(config),
+      config_(config),
+      mss_(max_payload_bytes(config)),
+      compat_(config.profile == Profile::kTtpoeCompat) {}
+
+std::uint64_t Connection::window() const {
+  return compat_ ? std::uint64_t{config_.window_bytes} : cc.cwnd();
+}
+
+Status Connection::enqueue(std::span<const std::uint8_t> message, std::uint64_t send_buffer_bytes) {
+  if (queued_bytes_ + message.size() > send_buffer_bytes && queued_bytes_ > 0) {
+    return Status(Error::kSendBufferFull, "send buffer full: " + std::to_string(queued_bytes_) +
+                                             " B queued and unacknowledged (limit " +
+                                             std::to_string(send_buffer_bytes) +
+                                             " B); retry after the peer acknowledges");
+  }
+  OutMessage m;
+  m.bytes.assign(message.begin(), message.end());
+  queued_bytes_ += message.size();
+  msgs_.push_back(std::move(m));
+  return Ok{};
+}
+
+bool Connection::has_unsent_data() const { return cursor_msg_ < msgs_.size(); }
+
+bool Connection::id_in_flight_range(std::uint32_t id) const {
+  return !wire::id_before(id, snd_una) && wire::id_before(id, next_tx_id);
+}
+
+TimeNs Connection::data_ready_time() const {
+  if (lost_.empty() && !has_unsent_data()) return kNever;
+  return std::max(next_send_time_, paused_until_);
+}
+
+bool Connection::data_sendable(TimeNs now) const {
+  if (state != LinkState::kOpen && state != LinkState::kCloseRecd) return false;
+  if (lost_.empty() && !has_unsent_data()) return false;
+  if (now < paused_until_ || now < next_send_time_) return false;
+  std::uint32_t len;
+  if (!lost_.empty()) {
+    len = segs_[wire::id_before(lost_.front(), snd_una) ? 0 : lost_.front() - snd_una].len;
+  } else {
+    const OutMessage& m = msgs_[cursor_msg_];
+    len = static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.bytes.size() - cursor_offset_));
+    if (segs_.size() >= kMaxReorderSlots) return false;  // receiver could not buffer further ahead
+  }
+  return in_flight_packets_ == 0 || in_flight_bytes_ + len <= window();
+}
+
+bool Connection::next_segment(TimeNs now, OutSegment& out) {
+  // Retransmissions first; entries acknowledged since they were queued are skipped.
+  while (!lost_.empty()) {
+    std::uint32_t id = lost_.front();
+    lost_.pop_front();
+    if (wire::id_before(id, snd_una)) continue;
+    Segment& s = segs_[id - snd_una];
+    if (s.sacked || s.lost == LossCause::kNone) continue;
+    switch (s.lost) {
+      case LossCause::kRto: ++stats.retransmits_rto; break;
+      case LossCause::kFast: ++stats.retransmits_fast; break;
+      case LossCause::kNack: ++stats.retransmits_nack; break;
+      case LossCause::kNackFull: ++stats.retransmits_nack_full; break;
+      case LossCause::kNone: break;
+    }
+    ++stats.retransmits;
+    s.lost = LossCause::kNone;
+    s.sent_time = now;
+    s.in_flight = true;
+    if (in_flight_packets_ == 0) rto_anchor_ = now;
+    in_flight_bytes_ += s.len;
+    ++in_flight_packets_;
+    if (s.transmissions < 255) ++s.transmissions;
+    const OutMessage& m = msgs_[s.msg_seq - msgs_base_seq_];
+    out = OutSegment{id, m.bytes.data() + s.offset, s.len, s.eom, s.transmissions};
+    next_send_time_ = now + cc.pacing_gap(s.len, rtt.srtt());
+    return true;
+  }
+  if (!has_unsent_data()) return false;
+  OutMessage& m = msgs_[cursor_msg_];
+  const std::uint32_t len =
+      static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.bytes.size() - cursor_offset_));
+  Segment s;
+  s.msg_seq = msgs_base_seq_ + cursor_msg_;
+  s.offset = cursor_offset_;
+  s.len = len;
+  s.eom = cursor_offset_ + len == m.bytes.size();
+  s.sent_time = now;
+  s.transmissions = 1;
+  s.in_flight = true;
+  const std::uint32_t id = next_tx_id++;
+  if (in_flight_packets_ == 0) rto_anchor_ = now;
+  if (segs_.empty()) last_progress_ = now;
+  in_flight_bytes_ += len;
+  ++in_flight_packets_;
+  segs_.push_back(s);
+  out = OutSegment{id, m.bytes.data() + cursor_offset_, len, s.eom, 1};
+  if (s.eom) {
+    m.fully_segmented = true;
+    m.last_tx_id = id;
+    ++cursor_msg_;
+    cursor_offset_ = 0;
+  } else {
+    cursor_offset_ += len;
+  }
+  next_send_time_ = now + cc.pacing_gap(len, rtt.srtt());
+  return true;
+}
+
+void Connection::take_off_flight(Segment& s) {
+  if (s.in_flight) {
+    in_flight_bytes_ -= s.len;
+    --in_flight_packets_;
+    s.in_flight = false;
+  }
+}
+
+void Connection::mark_lost(std::uint32_t index, LossCause cause) {
+  Segment& s = segs_[index];
+  if (s.sacked || s.lost != LossCause::kNone) return;
+  take_off_flight(s);
+  s.lost = cause;
+  lost_.push_back(snd_una + static_cast<std::uint32_t>(index));
+}
+
+void Connection::go_back_n(std::uint32_t from, LossCause cause, TimeNs now) {
+  if (gbn_time_ >= 0 && gbn_from_ == from && now - gbn_time_ < std::max<TimeNs>(rtt.srtt(), 1)) return;
+  gbn_from_ = from;
+  gbn_time_ = now;
+  // Replay in TxID order: drop queued retransmissions and requeue the whole tail.
+  lost_ = Ring<std::uint32_t>();
+  for (std::size_t i = 0; i < segs_.size(); ++i) {
+    Segment& s = segs_[i];
+    if (wire::id_before(snd_una + static_cast<std::uint32_t>(i), from)) continue;
+    take_off_flight(s);
+    s.lost = LossCause::kNone;
+    mark_lost(i, cause);
+  }
+}
+
+void Connection::release_completed_messages() {
+  while (!msgs_.empty() && msgs_.front().fully_segmented &&
+         wire::id_before(msgs_.front().last_tx_id, snd_una)) {
+    queued_bytes_ -= msgs_.front().bytes.size();
+    ++stats.messages_sent;
+    msgs_.pop_front();
+    ++msgs_base_seq_;
+    --cursor_msg_;
+  }
+  if (msgs_.empty()) msgs_.clear_and_release();
+  if (segs_.empty()) {
+    segs_.clear_and_release();
+    lost_.clear_and_release();
+  }
+}
+
+bool Connection::on_ack(std::uint32_t rx_id, const wire::Extensions& ext, std::uint8_t ce_count,
+                        TimeNs now) {
+  ++stats.acks_received;
+  if (wire::id_after(rx_id, next_tx_id - 1)) return false;  // acknowledges an id never sent
+  std::uint64_t newly_bytes = 0;
+  std::uint32_t newly_packets = 0;
+  TimeNs sample_sent = -1;
+  auto delivered = [&](Segment& s) {
+    newly_bytes += s.len;
+    ++newly_packets;
+    take_off_flight(s);
+    if (s.transmissions == 1 && s.sent_time > sample_sent) sample_sent = s.sent_time;
+    if (s.sent_time > rack_sent_time_) rack_sent_time_ = s.sent_time;
+  };
+  while (!segs_.empty() && wire::id_at_or_before(snd_una, rx_id)) {
+    Segment& s = segs_.front();
+    if (!s.sacked) delivered(s);
+    segs_.pop_front();
+    ++snd_una;
+  }
+  if (wire::id_after(snd_una, next_tx_id)) snd_una = next_tx_id;  // ACK of the CLOSE id
+  for (std::size_t r = 0; r < ext.sack_count; ++r) {
+    std::uint32_t first = ext.sack[r].first, last = ext.sack[r].last;
+    if (wire::id_before(first, snd_una)) first = snd_una;
+    if (wire::id_after(last, next_tx_id - 1)) last = next_tx_id - 1;
+    for (std::uint32_t id = first; wire::id_at_or_before(id, last); ++id) {
+      Segment& s = segs_[id - snd_una];
+      if (s.sacked) continue;
+      s.sacked = true;
+      if (s.lost != LossCause::kNone) s.lost = LossCause::kNone;  // no need to resend
+      delivered(s);
+    }
+  }
+  if (newly_packets > 0) {
+    last_progress_ = now;
+    rto_anchor_ = now;
+    nack_full_backoff_ = 0;
+    rtt.reset_backoff();
+  }
+  if (sample_sent >= 0) {
+    rtt.on_sample(now - sample_sent);
+    cc.on_rtt(now - sample_sent, rtt.min_rtt(), rtt.srtt(), now);
+  }
+  if (!cc_window_started_) {  // the first observation window ends with what is in flight now
+    cc_window_started_ = true;
+    cc_window_end_ = next_tx_id - 1;
+  }
+  bool window_done = wire::id_after(snd_una, cc_window_end_);
+  if (window_done) cc_window_end_ = next_tx_id;
+  if (newly_packets > 0 || ce_count > 0) {
+    cc.on_ack(newly_bytes, newly_packets, ce_count, window_done, mss_);
+  }
+  if (!compat_) detect_lost(now);
+  release_completed_messages();
+  return true;
+}
+
+void Connection::detect_lost(TimeNs now) {
+  rack_deadline_ = kNever;
+  if (rack_sent_time_ < 0 || segs_.empty()) return;
+  const TimeNs reo = std::max(kMinReorderWindow, rtt.min_rtt() / 4);
+  const TimeNs wait = rtt.srtt() + reo;
+  for (std::size_t i = 0; i < segs_.size(); ++i) {
+    Segment& s = segs_[i];
+    if (s.sacked || !s.in_flight) continue;
+    if (s.sent_time >= rack_sent_time_) break;  // sent after the newest delivered: not yet judged
+    TimeNs deadline = s.sent_time + wait;
+    if (now >= deadline) {
+      mark_lost(i, LossCause::kFast);
+    } else {
+      rack_deadline_ = std::min(rack_deadline_, deadline);
+    }
+  }
+}
+
+bool Connection::on_nack(std::uint32_t rx_id, TimeNs now) {
+  if (wire::id_before(rx_id, snd_una) || !wire::id_before(rx_id, next_tx_id)) return false;
+  wire::Extensions none;
+  if (rx_id != snd_una && !on_ack(rx_id - 1, none, 0, now)) return false;
+  if (segs_.empty()) return true;
+  if (compat_) {
+    go_back_n(rx_id, LossCause::kNack, now);
+  } else {
+    mark_lost(rx_id - snd_una, LossCause::kNack);
+  }
+  return true;
+}
+
+bool Connection::on_nack_full(std::uint32_t rx_id, TimeNs now) {
+  ++stats.nack_full_received;
+  nack_full_backoff_ = nack_full_backoff_ == 0 ? us_to_ns(config_.nack_full_backoff_us)
+                                               : std::min(2 * nack_full_backoff_, kMaxNackFullBackoff);
+  paused_until_ = now + nack_full_backoff_;
+  if (segs_.empty()) return true;
+  const bool known = id_in_flight_range(rx_id);
+  if (compat_) {
+    // TTPoE: NACK_FULL behaves like NACK; its RxID "loses meaning", so an unknown one replays
+    // from the oldest unacknowledged segment.
+    std::uint32_t from = known ? rx_id : snd_una;
+    if (from != snd_una) {
+      wire::Extensions none;
+      (void)on_ack(from - 1, none, 0, now);
+    }
+    gbn_time_ = -1;  // a NACK_FULL always replays
+    if (!segs_.empty()) go_back_n(from, LossCause::kNackFull, now);
+  } else if (known) {
+    mark_lost(rx_id - snd_una, LossCause::kNackFull);
+  }
+  return true;
+}
+
+bool Connection::nolink_before_confirmation(std::uint32_t rx_id) const {
+  if (!peer_confirmed) return true;
+  if (!id_in_flight_range(rx_id)) return false;
+  const Segment& s = segs_[rx_id - snd_una];
+  return s.transmissions <= 1 ? s.sent_time < confirmed_at_ : false;
+}
+
+void Connection::note_nolink(std::uint32_t rx_id, TimeNs now) {
+  if (peer_confirmed) {
+    // A late answer to a transmission from before confirmation: resend just that segment.
+    if (id_in_flight_range(rx_id)) mark_lost(rx_id - snd_una, LossCause::kNack);
+    return;
+  }
+  // Nothing the peer holds is lost; the flight is retried by the RTO. Pause new data until then
+  // so the peer is not flooded with PAYLOADs it must refuse.
+  paused_until_ = std::max(paused_until_, now + rtt.rto());
+}
+
+TimeNs Connection::data_deadline() const {
+  TimeNs d = rack_deadline_;
+  if (in_flight_packets_ > 0) d = std::min(d, rto_anchor_ + rtt.rto());
+  return d;
+}
+
+bool Connection::on_data_timer(TimeNs now) {
+  if (rack_deadline_ != kNever && now >= rack_deadline_) detect_lost(now);
+  if (in_flight_packets_ > 0 && now >= rto_anchor_ + rtt.rto()) {
+    if (now - last_progress_ >= us_to_ns(config_.retry_budget_us)) return false;
+    ++stats.rto_expirations;
+    rtt.backoff();
+    rto_anchor_ = now;
+    if (compat_) {
+      gbn_time_ = -1;
+      go_back_n(snd_una, LossCause::kRto, now);
+    } else {
+      for (std::size_t i = 0; i < segs_.size(); ++i) {
+        if (segs_[i].in_flight) mark_lost(i, LossCause::kRto);
+      }
+    }
+  }
+  return true;
+}
+
+// ---- receive -----------------------------------------------------------------------------------
+
+void Connection::deliver_in_order(std::vector<std::uint8_t>&& data, bool eom,
+                                  std::vector<std::vector<std::uint8_t>>& delivered) {
+  ++rx_last;
+  if (partial_.empty() && eom) {
+    partial_ = std::move(data);
+  } else {
+    partial_.insert(partial_.end(), data.begin(), data.end());
+  }
+  if (eom) {
+    stats.bytes_delivered += partial_.size();
+    ++stats.messages_received;
+    undelivered_bytes += partial_.size();
+    delivered.push_back(std::move(partial_));
+    partial_ = {};
+  }
+}
+
+void Connection::on_payload(const wire::Frame& f, TimeNs now,
+                            std::vector<std::vector<std::uint8_t>>& delivered, EndpointStats& ep) {
+  const std::uint32_t id = f.ttp.tx_id;
+  const std::size_t len = f.payload.size();
+  if (f.ttp.ce) {
+    ++ce_since_ack_;
+    ++stats.ce_marked_received;
+  }
+  if (wire::id_at_or_before(id, rx_last)) {  // duplicate: re-ACK (spec assumption 6)
+    ++stats.duplicate_payloads;
+    ack_now_ = true;
+    return;
+  }
+  const std::uint32_t expected = rx_last + 1;
+  const bool full = rx_buffered() + len > config_.recv_buffer_bytes && rx_buffered() > 0;
+  if (compat_) {
+    if (id != expected) {
+      if (gbn_waiting_) {
+        ++ep.drops[static_cast<int>(DropReason::kGoBackNIgnored)];
+        return;
+      }
+      gbn_waiting_ = true;
+      nack_id_ = expected;
+      nack_pending = true;
+      ++stats.nacks_sent;
+      return;
+    }
+    if (full) {
+      ++ep.drops[static_cast<int>(DropReason::kRecvBufferFull)];
+      gbn_waiting_ = true;
+      nack_full_pending = true;
+      nack_full_id = id;
+      return;
+    }
+    gbn_waiting_ = false;
+    std::vector<std::uint8_t> data(f.payload.begin(), f.payload.end());
+    deliver_in_order(std::move(data), true, delivered);
+    ack_now_ = true;
+    ++ack_owed_;
+    return;
+  }
+  // weft
+  const std::size_t index = id - expected;
+  if (index >= kMaxReorderSlots) {
+    ++ep.drops[static_cast<int>(DropReason::kOutOfWindow)];
+    ack_now_ = true;
+    return;
+  }
+  if (full) {
+    ++ep.drops[static_cast<int>(DropReason::kRecvBufferFull)];
+    if (!nack_full_pending) {
+      nack_full_pending = true;
+      nack_full_id = id;
+    }
+    return;
+  }
+  const bool eom = (f.ttp.flags & wire::kFlagEndOfMessage) != 0;
+  if (index > 0) {
+    reorder_.resize_at_least(index + 1);
+    RxSlot& held = reorder_[index];
+    if (held.present) {
+      ++stats.duplicate_payloads;
+    } else {
+      held.present = true;
+      held.eom = eom;
+      held.data.assign(f.payload.begin(), f.payload.end());
+      reorder_bytes_ += len;
+      ++stats.out_of_order_payloads;
+    }
+    ack_now_ = true;  // a hole: tell the sender at once (SACK)
+    return;
+  }
+  deliver_in_order(std::vector<std::uint8_t>(f.payload.begin(), f.payload.end()), eom, delivered);
+  if (!reorder_.empty()) reorder_.pop_front();
+  while (!reorder_.empty() && reorder_.front().present) {
+    RxSlot next = std::move(reorder_.front());
+    reorder_.pop_front();
+    reorder_bytes_ -= next.data.size();
+    deliver_in_order(std::move(next.data), next.eom, delivered);
+  }
+  if (reorder_.empty()) reorder_.clear_and_release();
+  if (ack_owed_++ == 0) ack_deadline_ = now + us_to_ns(config_.ack_delay_us);
+  if (ack_owed_ >= config_.ack_every_packets) ack_now_ = true;
+}
+
+bool Connection::ack_due(TimeNs now) const {
+  return ack_now_ || (ack_owed_ > 0 && now >= ack_deadline_);
+}
+
+void Connection::build_ack(wire::TtpHeader& h, wire::Extensions& ext) {
+  h.opcode = wire::Opcode::kAck;
+  h.rx_id = rx_last;
+  if (!compat_) {
+    h.congestion = static_cast<std::uint8_t>(std::min<std::uint32_t>(ce_since_ack_, 255));
+    std::size_t n = 0;
+    std::size_t i = 0;
+    while (i < reorder_.size() && n < wire::kMaxSackRanges) {
+      if (!reorder_[i].present) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j + 1 < reorder_.size() && reorder_[j + 1].present) ++j;
+      ext.sack[n].first = rx_last + 1 + static_cast<std::uint32_t>(i);
+      ext.sack[n].last = rx_last + 1 + static_cast<std::uint32_t>(j);
+      ++n;
+      i = j + 1;
+    }
+    ext.sack_count = static_cast<std::uint8_t>(n);
+  }
+  ce_since_ack_ = 0;
+  ack_owed_ = 0;
+  ack_now_ = false;
+  ack_deadline_ = kNever;
+  ++stats.acks_sent;
+}
+
+}  // namespace weft::transport
