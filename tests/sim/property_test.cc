@@ -50,11 +50,11 @@ TransferSpec make_spec(Profile profile, std::uint64_t seed) {
   const bool compat = profile == Profile::kTtpoeCompat;
   auto sizes = [&](std::vector<std::uint32_t>& out, std::uint32_t count) {
     for (std::uint32_t i = 0; i < count; ++i) {
-      out.push_back(compat ? 1 + d.below(1024) : d.below(4) == 0 ? d.below(64) : d.below(40000));
+      out.push_back(compat ? 1 + d.below(1024) : d.below(4) == 0 ? d.below(64) : d.below(120000));
     }
   };
-  sizes(s.a_to_b, 1 + d.below(12));
-  sizes(s.b_to_a, d.below(8));
+  sizes(s.a_to_b, 1 + d.below(24));
+  sizes(s.b_to_a, d.below(16));
   return s;
 }
 

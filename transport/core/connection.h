@@ -93,6 +93,7 @@ class Connection {
   std::uint64_t entropy_seed = 0;
   TimeNs handshake_started = 0;       // first OPEN / CLOSE
   TimeNs handshake_sent = 0;          // latest OPEN / CLOSE transmission
+  TimeNs open_ack_sent = 0;           // responder: when OPEN_ACK moved the link to OPEN
   bool close_requested = false;       // close() called; CLOSE follows once quiesced
   std::uint32_t close_tx_id = 0;      // our CLOSE's TxID
   std::uint32_t peer_close_tx_id = 0; // the peer's CLOSE TxID
@@ -137,6 +138,8 @@ class Connection {
   void confirm_peer(TimeNs now) {
     peer_confirmed = true;
     confirmed_at_ = now;
+    // A responder has no RTT sample yet: OPEN_ACK out to the peer's first frame back is one.
+    if (!rtt.has_sample() && open_ack_sent > 0) rtt.on_sample(now - open_ack_sent);
   }
   bool id_in_flight_range(std::uint32_t id) const;
   // Timer work: RTO and RACK. Returns false when the retry budget is exhausted.
@@ -148,6 +151,7 @@ class Connection {
   void on_payload(const wire::Frame& f, TimeNs now, std::vector<std::vector<std::uint8_t>>& delivered,
                   EndpointStats& ep_stats);
   bool ack_due(TimeNs now) const;
+  bool ack_owed() const { return ack_owed_ > 0 || ack_now_; }
   TimeNs ack_deadline() const { return ack_owed_ > 0 && !ack_now_ ? ack_deadline_ : kNever; }
   // Fills an ACK's fields (cumulative RxID, SACK, CE echo) and resets the ACK state.
   void build_ack(wire::TtpHeader& h, wire::Extensions& ext);

@@ -313,6 +313,7 @@ struct Endpoint::Impl {
       bool ok = write(buf, c->peer, vc, h, ext, {}, out) > 0;
       if (c->state == LinkState::kOpenRecd) {  // OPEN_ACK(tx) moves OPEN_RECD to OPEN
         c->state = LinkState::kOpen;
+        c->open_ack_sent = now;
         ++ep.stats_.links_opened;
         emit(link_event(EventKind::kOpened, *c));
         maybe_start_close(c, now);
@@ -351,7 +352,7 @@ struct Endpoint::Impl {
       h.rx_id = c->nack_id();
       return write(buf, c->peer, vc, h, ext, {}, out) > 0;
     }
-    if (c->ack_due(now)) {
+    if (c->ack_due(now) || (c->close_pending && c->ack_owed())) {  // a CLOSE never overtakes an ACK
       c->build_ack(h, ext);
       return write(buf, c->peer, vc, h, ext, {}, out) > 0;
     }

@@ -1,0 +1,134 @@
+// The `weft` program: one binary, one subcommand per tool (DESIGN.md §7).
+//
+// main() builds the CLI11 tree, parses, and runs the action the chosen subcommand registered.
+// Every usage problem (unknown subcommand, bad option value, missing argument, a datapath not
+// built yet) is reported on stderr as one "weft: error: ..." line naming the problem, followed by
+// the --help to read, and exits 2.
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <array>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/weft/cli.h"
+
+namespace {
+
+using weft::tools::Action;
+using weft::tools::kExitUsage;
+
+struct Planned {
+  std::string_view name;
+  std::string_view what;
+};
+
+// Subcommands DESIGN.md §7 promises that do not exist yet. They are named in --help under
+// "planned" and get a clear "not built yet" error instead of "unknown subcommand".
+constexpr std::array<Planned, 5> kPlanned = {{
+    {"peer", "a responder that accepts links and echoes or sinks messages"},
+    {"send", "open a link to a peer and send messages"},
+    {"conformance", "run the TTPoE conformance clauses against a peer"},
+    {"decode", "decode TTP frames from a pcap or hex dump"},
+    {"sim", "run a JSON-described SimLoop scenario"},
+}};
+constexpr std::array<Planned, 1> kPlannedBench = {{
+    {"allreduce", "collective benchmark (nccl-tests style table)"},
+}};
+
+constexpr std::string_view kFooter = R"(Planned (not built yet):
+  peer, send, conformance, decode, sim, bench allreduce
+
+Example:
+  weft bench transport --datapath memory --loss 0,0.01 --repeat 1
+
+Exit status: 0 success, 1 a run failed, 2 usage error.)";
+
+int usage_error(std::string_view message, std::string_view help_for) {
+  std::cerr << "weft: error: " << message << "\n"
+            << "Run '" << help_for << " --help' for usage.\n";
+  return kExitUsage;
+}
+
+// The command path of the deepest subcommand CLI11 got to ("weft bench transport").
+std::string deepest_command(const CLI::App& app) {
+  std::string path = "weft";
+  const CLI::App* cur = &app;
+  while (!cur->get_subcommands().empty()) {
+    cur = cur->get_subcommands().front();
+    path += " " + cur->get_name();
+  }
+  return path;
+}
+
+// Names the first token that is neither an option nor a known subcommand, at the level where it
+// appears, before CLI11 gets to it: CLI11's own message ("arguments were not expected") does not
+// say that a subcommand name was the problem.
+int check_subcommand_names(const std::vector<std::string>& args) {
+  if (args.empty()) return 0;
+  if (args[0].starts_with("-")) {
+    if (args[0] == "-h" || args[0] == "--help") return 0;
+    return usage_error("unknown option '" + args[0] + "' (weft takes a subcommand first)", "weft");
+  }
+  auto planned_in = [](auto& table, std::string_view name) {
+    return std::any_of(table.begin(), table.end(), [&](const Planned& p) { return p.name == name; });
+  };
+  if (args[0] != "bench") {
+    if (planned_in(kPlanned, args[0])) {
+      return usage_error("'weft " + args[0] + "' is planned but not built yet", "weft");
+    }
+    return usage_error("unknown subcommand '" + args[0] + "'", "weft");
+  }
+  if (args.size() < 2 || args[1].starts_with("-")) return 0;
+  if (args[1] == "transport") return 0;
+  if (planned_in(kPlannedBench, args[1])) {
+    return usage_error("'weft bench " + args[1] + "' is planned but not built yet", "weft bench");
+  }
+  return usage_error("unknown benchmark '" + args[1] + "' (available: transport)", "weft bench");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"weft: a TTPoE-inspired transport. Tools for benchmarking and testing it.", "weft"};
+  app.footer(std::string(kFooter));
+  app.require_subcommand(1);
+
+  CLI::App* bench = app.add_subcommand(
+      "bench", "benchmarks; 'bench transport': goodput of weft vs TTPoE-compat under loss");
+  bench->require_subcommand(1);
+  bench->footer(
+      "Planned (not built yet): allreduce\n\n"
+      "Example:\n  weft bench transport --datapath memory");
+
+  Action action;
+  weft::tools::register_bench_transport(*bench, action);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (int rc = check_subcommand_names(args); rc != 0) return rc;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help and friends
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        message.find("ubcommand") != std::string::npos) {
+      message = "a subcommand is required";
+    } else if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      // CLI11: "The following argument(s) was/were not expected: a b"
+      const std::size_t colon = message.find(": ");
+      message = "unknown option or argument: " + (colon == std::string::npos ? message : message.substr(colon + 2));
+    }
+    return usage_error(message, deepest_command(app));
+  }
+
+  try {
+    return action ? action() : kExitUsage;
+  } catch (const weft::tools::UsageError& e) {
+    return usage_error(e.what(), e.help_for());
+  }
+}
