@@ -45,6 +45,16 @@ bool Connection::id_in_flight_range(std::uint32_t id) const {
   return !wire::id_before(id, snd_una) && wire::id_before(id, next_tx_id);
 }
 
+const Segment* Connection::next_lost() const {
+  for (std::size_t i = 0; i < lost_.size(); ++i) {
+    const std::uint32_t id = lost_[i];
+    if (wire::id_before(id, snd_una)) continue;  // acknowledged since it was queued
+    const Segment& s = segs_[id - snd_una];
+    if (!s.sacked && s.lost != LossCause::kNone) return &s;
+  }
+  return nullptr;
+}
+
 TimeNs Connection::data_ready_time() const {
   if (lost_.empty() && !has_unsent_data()) return kNever;
   return std::max(next_send_time_, paused_until_);
@@ -55,9 +65,10 @@ bool Connection::data_sendable(TimeNs now) const {
   if (lost_.empty() && !has_unsent_data()) return false;
   if (now < paused_until_ || now < next_send_time_) return false;
   std::uint32_t len;
-  if (!lost_.empty()) {
-    len = segs_[wire::id_before(lost_.front(), snd_una) ? 0 : lost_.front() - snd_una].len;
+  if (const Segment* s = next_lost()) {
+    len = s->len;
   } else {
+    if (!has_unsent_data()) return false;
     const OutMessage& m = msgs_[cursor_msg_];
     len = static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.bytes.size() - cursor_offset_));
     if (segs_.size() >= kMaxReorderSlots) return false;  // receiver could not buffer further ahead
@@ -192,12 +203,16 @@ bool Connection::on_ack(std::uint32_t rx_id, const wire::Extensions& ext, std::u
     ++snd_una;
   }
   if (wire::id_after(snd_una, next_tx_id)) snd_una = next_tx_id;  // ACK of the CLOSE id
-  for (std::size_t r = 0; r < ext.sack_count; ++r) {
-    std::uint32_t first = ext.sack[r].first, last = ext.sack[r].last;
-    if (wire::id_before(first, snd_una)) first = snd_una;
-    if (wire::id_after(last, next_tx_id - 1)) last = next_tx_id - 1;
-    for (std::uint32_t id = first; wire::id_at_or_before(id, last); ++id) {
-      Segment& s = segs_[id - snd_una];
+  // SACK ranges as offsets into segs_: a range is clamped to what is in flight, and one that
+  // reaches beyond it (or is wider than the flight) only covers the segments that exist.
+  for (std::size_t r = 0; r < ext.sack_count && !segs_.empty(); ++r) {
+    const std::uint32_t first = ext.sack[r].first, last = ext.sack[r].last;
+    if (last - first >= 0x80000000u) continue;  // not a range in serial arithmetic
+    if (wire::id_before(last, snd_una) || !wire::id_before(first, next_tx_id)) continue;
+    const std::size_t lo = wire::id_before(first, snd_una) ? 0 : first - snd_una;
+    const std::size_t hi = std::min<std::size_t>(last - snd_una, segs_.size() - 1);
+    for (std::size_t i = lo; i <= hi; ++i) {
+      Segment& s = segs_[i];
       if (s.sacked) continue;
       s.sacked = true;
       if (s.lost != LossCause::kNone) s.lost = LossCause::kNone;  // no need to resend

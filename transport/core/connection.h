@@ -100,6 +100,14 @@ class Connection {
   bool close_held = false;            // CLOSE_NACK received: replay only after close_hold_id
   std::uint32_t close_hold_id = 0;    // the peer's next TxID declared by its CLOSE_NACK
   TimeNs close_recd_deadline = kNever;
+  // The peer's closing id: its CLOSE's TxID, or the next TxID its CLOSE_NACK declared. A PAYLOAD
+  // at or after it is answered with NACK_NOLINK (spec: "TxID > local closing ID").
+  bool peer_final_known = false;
+  std::uint32_t peer_final_tx_id = 0;
+  void set_peer_final(std::uint32_t id) {
+    peer_final_known = true;
+    peer_final_tx_id = id;
+  }
 
   // ---- pending control frames (sent before data, in this order) ----------------------------
   bool open_pending = false;
@@ -176,6 +184,7 @@ class Connection {
 
  private:
   void mark_lost(std::uint32_t index, LossCause cause);
+  const Segment* next_lost() const;  // first queued retransmission still needed, or null
   void take_off_flight(Segment& s);
   void deliver_in_order(std::vector<std::uint8_t>&& data, bool eom,
                         std::vector<std::vector<std::uint8_t>>& delivered);

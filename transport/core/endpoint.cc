@@ -464,6 +464,14 @@ struct Endpoint::Impl {
     return c.all_acked() && peer_close_tx == c.rx_last + 1;
   }
 
+  // An OPEN on an established link is a duplicate of the peer's OPEN (its OPEN_ACK was lost) or
+  // a restarted peer. weft tells them apart by epoch; compat, which has no epoch, by the OPEN's
+  // TxID (a duplicate repeats it; a restarted peer picks a new one).
+  bool peer_restarted(const Connection& c, const wire::Frame& f) const {
+    if (compat) return !c.peer_sent_open || f.ttp.tx_id != c.peer_open_tx_id;
+    return f.ttp.epoch != c.epoch && !(c.peer_sent_open && f.ttp.epoch == c.peer_open_epoch);
+  }
+
   void accept_open(Connection* c, const wire::Frame& f) {
     c->peer_sent_open = true;
     c->peer_open_tx_id = f.ttp.tx_id;
@@ -500,10 +508,11 @@ struct Endpoint::Impl {
       drop(DropReason::kStaleEpoch);
       return;
     }
-    if (c && !compat && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent &&
-        f.ttp.epoch != c->epoch && !(c->peer_sent_open && f.ttp.epoch == c->peer_open_epoch)) {
-      // The peer restarted: its new OPEN (new epoch) replaces the old link.
-      fail(c, Error::kPeerRestarted, "the peer opened the link again with a new epoch (it restarted)");
+    if (c && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent && peer_restarted(*c, f)) {
+      // The peer lost its state and opens again: its new OPEN replaces the old link.
+      fail(c, Error::kPeerRestarted,
+           compat ? "the peer sent a new OPEN (another TxID) on an open link: it restarted"
+                  : "the peer opened the link again with a new epoch (it restarted)");
       c = nullptr;
     }
     if (!compat && op == wire::Opcode::kOpen && !f.ext.has_features) {
@@ -573,6 +582,7 @@ struct Endpoint::Impl {
       case fsm::RxAction::kCloseInOpen:
         c->state = LinkState::kCloseRecd;
         c->peer_close_tx_id = f.ttp.tx_id;
+        c->set_peer_final(f.ttp.tx_id);  // the CLOSE's id: all the peer's data comes before it
         c->close_recd_deadline = now + us_to_ns(cfg.retry_budget_us);
         emit(link_event(EventKind::kPeerClosing, *c));
         if (quiesced(*c, f.ttp.tx_id)) c->close_ack_pending = true;
@@ -609,13 +619,15 @@ struct Endpoint::Impl {
             c->close_held = true;  // no replay until the declared data arrives (storm prevention)
             c->close_hold_id = f.ttp.tx_id;
           }
+          c->set_peer_final(f.ttp.tx_id);  // the peer's next TxID: nothing at or after it
         }
         break;
       case fsm::RxAction::kPayloadNoLink:
         reply(peer, f.ttp.vc, wire::Opcode::kNackNolink, 0, f.ttp.tx_id, c ? c->epoch : echo);
         return;
       case fsm::RxAction::kPayloadAccept: {
-        if (c->state != LinkState::kOpen && c->close_held && !wire::id_before(f.ttp.tx_id, c->close_hold_id)) {
+        if (c->state != LinkState::kOpen && c->peer_final_known &&
+            !wire::id_before(f.ttp.tx_id, c->peer_final_tx_id)) {
           reply(peer, f.ttp.vc, wire::Opcode::kNackNolink, 0, f.ttp.tx_id, c->epoch);  // past the closing id
           return;
         }

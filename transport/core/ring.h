@@ -5,6 +5,7 @@
 // a power of two and only grows; clear_and_release() returns the memory.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <utility>
 #include <vector>
@@ -16,15 +17,21 @@ class Ring {
  public:
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  T& operator[](std::size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
-  const T& operator[](std::size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
+  T& operator[](std::size_t i) {
+    assert(i < size_);
+    return slot(i);
+  }
+  const T& operator[](std::size_t i) const {
+    assert(i < size_);
+    return buf_[(head_ + i) & (buf_.size() - 1)];
+  }
   T& front() { return (*this)[0]; }
   const T& front() const { return (*this)[0]; }
   T& back() { return (*this)[size_ - 1]; }
 
   void push_back(T v) {
     if (size_ == buf_.size()) grow(size_ + 1);
-    (*this)[size_++] = std::move(v);
+    slot(size_++) = std::move(v);
   }
   void pop_front() {
     buf_[head_] = T{};
@@ -35,7 +42,7 @@ class Ring {
   void resize_at_least(std::size_t n) {
     if (n <= size_) return;
     if (n > buf_.size()) grow(n);
-    while (size_ < n) (*this)[size_++] = T{};
+    while (size_ < n) slot(size_++) = T{};
   }
   void clear_and_release() {
     std::vector<T>().swap(buf_);
@@ -43,11 +50,12 @@ class Ring {
   }
 
  private:
+  T& slot(std::size_t i) { return buf_[(head_ + i) & (buf_.size() - 1)]; }
   void grow(std::size_t need) {
     std::size_t cap = buf_.empty() ? 8 : buf_.size();
     while (cap < need) cap *= 2;
     std::vector<T> next(cap);
-    for (std::size_t i = 0; i < size_; ++i) next[i] = std::move((*this)[i]);
+    for (std::size_t i = 0; i < size_; ++i) next[i] = std::move(slot(i));
     buf_ = std::move(next);
     head_ = 0;
   }

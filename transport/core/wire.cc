@@ -140,7 +140,8 @@ DecodeError decode_extensions(Reader& r, std::uint8_t first_type, Extensions& ex
       for (std::size_t i = 0; i < ext.sack_count; ++i) {
         ext.sack[i].first = r.u32();
         ext.sack[i].last = r.u32();
-        if (id_after(ext.sack[i].first, ext.sack[i].last)) return DecodeError::kBadExtension;
+        // first <= last in serial arithmetic, so a range spans less than 2^31 ids.
+        if (ext.sack[i].last - ext.sack[i].first >= 0x80000000u) return DecodeError::kBadExtension;
       }
     } else {
       return DecodeError::kBadExtension;  // weft v1 knows no other TLV; never skip silently
