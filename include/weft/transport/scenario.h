@@ -63,6 +63,8 @@ struct IncastSpec {
   TimeNs duration = us_to_ns(4000); // each sender streams this long
   TimeNs measure_from = us_to_ns(1000);  // goodput counted after this (skips the start-up)
   std::uint32_t message_bytes = 64u << 10;
+  // Each sender opens at a seeded random time in [0, start_jitter) so seeds give different runs.
+  TimeNs start_jitter = us_to_ns(20);
 };
 
 struct IncastResult {

@@ -269,13 +269,15 @@ IncastResult run_incast(const IncastSpec& spec) {
     }
     if (loop.now() + us_to_ns(5) < spec.duration) loop.schedule(loop.now() + us_to_ns(5), tick);
   };
-  loop.schedule(0, [&]() {
-    for (int i = 0; i < spec.senders; ++i) {
-      (void)hosts[static_cast<std::size_t>(i)]->endpoint().open(receiver_id, Vc::kData, 0);
+  for (int i = 0; i < spec.senders; ++i) {
+    const std::uint64_t draw = mix(spec.seed ^ mix(static_cast<std::uint64_t>(i) + 77));
+    const TimeNs at = spec.start_jitter > 0 ? static_cast<TimeNs>(draw % static_cast<std::uint64_t>(spec.start_jitter)) : 0;
+    loop.schedule(at, [&, i]() {
+      (void)hosts[static_cast<std::size_t>(i)]->endpoint().open(receiver_id, Vc::kData, loop.now());
       loop.kick(nodes[static_cast<std::size_t>(i)]);
-    }
-    tick();
-  });
+    });
+  }
+  loop.schedule(0, tick);
   loop.run(spec.duration);
   const double window_ns = static_cast<double>(spec.duration - spec.measure_from);
   for (double b : bytes) r.flow_gbps.push_back(b * 8.0 / window_ns);
