@@ -1,0 +1,151 @@
+// Driver: the generic poll loop that joins an Endpoint, a Datapath and the monotonic clock.
+//
+// Order inside one step: receive a burst and feed it to the endpoint (frames first, so ACKs they
+// trigger are sent in the same step); transmit what was refused last time, then everything the
+// endpoint has to send, keeping what the datapath refuses; fire due timers; if nothing happened,
+// sleep in poll(2) on the datapath's descriptor until the next timer (blocking mode) or spin
+// (busy-poll mode).
+#include <poll.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "weft/transport/datapath.h"
+
+namespace weft::transport {
+
+TimeNs monotonic_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Driver::Driver(Endpoint& endpoint, Datapath& datapath, Options options)
+    : endpoint_(endpoint), datapath_(datapath), options_(options) {
+  if (options_.burst == 0) options_.burst = 1;
+  if (options_.clock == nullptr) options_.clock = &monotonic_now_ns;
+  tx_bufs_.resize(options_.burst, std::vector<std::uint8_t>(std::max<std::size_t>(datapath.max_frame_bytes(), 64)));
+  tx_pending_.reserve(options_.burst);
+  rx_.resize(options_.burst);
+}
+
+Driver::~Driver() = default;
+
+void Driver::transmit(TimeNs now) {
+  while (true) {
+    // Refill the batch behind whatever the datapath refused last time.
+    if (tx_head_ > 0) {
+      tx_pending_.erase(tx_pending_.begin(), tx_pending_.begin() + static_cast<std::ptrdiff_t>(tx_head_));
+      // Frames kept in tx_pending_ still point into their buffers; rotate the buffers with them.
+      std::rotate(tx_bufs_.begin(), tx_bufs_.begin() + static_cast<std::ptrdiff_t>(tx_head_), tx_bufs_.end());
+      tx_head_ = 0;
+    }
+    while (tx_pending_.size() < options_.burst) {
+      std::vector<std::uint8_t>& buf = tx_bufs_[tx_pending_.size()];
+      Transmit t;
+      if (!endpoint_.poll_transmit(buf, now, t)) break;
+      tx_pending_.push_back(TxFrame{{buf.data(), t.bytes}, t.peer, t.vc, t.entropy});
+    }
+    if (tx_pending_.empty()) return;
+    const std::size_t sent = datapath_.tx_burst(tx_pending_);
+    frames_sent_ += sent;
+    if (sent == tx_pending_.size()) {
+      tx_pending_.clear();
+      continue;
+    }
+    ++tx_refused_;
+    tx_head_ = sent;  // keep the rest for the next step
+    return;
+  }
+}
+
+void Driver::step(TimeNs max_wait_ns) {
+  bool busy = false;
+  TimeNs now = options_.clock();
+  const std::size_t n = datapath_.rx_burst(rx_);
+  for (std::size_t i = 0; i < n; ++i) endpoint_.on_frame(rx_[i].bytes, now, rx_[i].peer);
+  frames_received_ += n;
+  busy |= n > 0;
+  const std::uint64_t before = frames_sent_;
+  transmit(now);
+  busy |= frames_sent_ != before;
+  now = options_.clock();
+  if (endpoint_.next_timer() <= now) {
+    endpoint_.on_timer(now);
+    transmit(now);
+    busy = true;
+  }
+  if (busy || endpoint_.has_events() || options_.busy_poll) return;
+  // Idle: sleep until input, the next timer, or max_wait_ns.
+  TimeNs wait = max_wait_ns;
+  const TimeNs next = endpoint_.next_timer();
+  if (next != kNever) wait = std::min(wait, std::max<TimeNs>(0, next - now));
+  if (tx_head_ < tx_pending_.size()) wait = std::min<TimeNs>(wait, 20'000);  // retry refused frames soon
+  const int fd = datapath_.wait_fd();
+  if (fd < 0 || wait <= 0) return;
+  pollfd p{fd, POLLIN, 0};
+  // poll(2) takes milliseconds; round up so a sub-ms timer is not turned into a spin.
+  const int ms = static_cast<int>(std::min<TimeNs>((wait + 999'999) / 1'000'000, 1000));
+  (void)::poll(&p, 1, ms);
+}
+
+namespace {
+std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+FaultShim::FaultShim(Datapath& inner, Faults faults, std::uint64_t seed)
+    : inner_(inner), faults_(faults), rng_(mix64(seed)) {}
+
+double FaultShim::uniform() { return static_cast<double>(mix64(rng_++) >> 11) * 0x1.0p-53; }
+
+std::string FaultShim::describe() const {
+  return inner_.describe() + " + faults (loss " + std::to_string(faults_.loss) + ", dup " +
+         std::to_string(faults_.duplicate) + ", reorder " + std::to_string(faults_.reorder) + ", corrupt " +
+         std::to_string(faults_.corrupt) + ")";
+}
+
+std::size_t FaultShim::tx_burst(std::span<const TxFrame> frames) {
+  // Decisions are drawn once per frame offered; a frame the inner datapath refuses is reported as
+  // not accepted and will be offered (and judged) again.
+  std::size_t accepted = 0;
+  for (const TxFrame& f : frames) {
+    if (faults_.loss > 0 && uniform() < faults_.loss) {
+      ++dropped_;
+      ++accepted;
+      continue;
+    }
+    TxFrame out = f;
+    if (faults_.corrupt > 0 && uniform() < faults_.corrupt && !f.bytes.empty()) {
+      scratch_.assign(f.bytes.begin(), f.bytes.end());
+      const std::uint64_t bit = mix64(rng_++) % (scratch_.size() * 8);
+      scratch_[bit / 8] = static_cast<std::uint8_t>(scratch_[bit / 8] ^ (1u << (bit % 8)));
+      out.bytes = scratch_;
+      ++corrupted_;
+    }
+    if (faults_.reorder > 0 && !holding_ && uniform() < faults_.reorder) {
+      held_.assign(out.bytes.begin(), out.bytes.end());
+      held_frame_ = out;
+      held_frame_.bytes = held_;
+      holding_ = true;
+      ++reordered_;
+      ++accepted;
+      continue;
+    }
+    if (inner_.tx_burst({&out, 1}) != 1) return accepted;
+    if (faults_.duplicate > 0 && uniform() < faults_.duplicate) {
+      if (inner_.tx_burst({&out, 1}) == 1) ++duplicated_;
+    }
+    if (holding_) {  // the held frame goes out after the one that overtook it
+      if (inner_.tx_burst({&held_frame_, 1}) == 1) holding_ = false;
+    }
+    ++accepted;
+  }
+  return accepted;
+}
+
+}  // namespace weft::transport
