@@ -125,7 +125,9 @@ class FaultShim final : public Datapath {
     double loss = 0.0;       // probability a frame is dropped
     double duplicate = 0.0;  // probability a frame is sent twice
     double reorder = 0.0;    // probability a frame is held back and sent after the next one
-    double corrupt = 0.0;    // probability one random bit is flipped
+    double corrupt = 0.0;    // probability one random bit is flipped; the frame is delivered
+                             // (undetected corruption: caught by the codec in headers and, with
+                             // issue 4, by the AEAD everywhere)
   };
   FaultShim(Datapath& inner, Faults faults, std::uint64_t seed);
   wire::Encapsulation encapsulation() const override { return inner_.encapsulation(); }
