@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/weft/bench_transport_net.h"
 #include "tools/weft/cli.h"
 #include "weft/transport/config.h"
 #include "weft/transport/scenario.h"
@@ -56,6 +57,8 @@ struct Options {
   int repeat = 3;
   bool json = false;
   bool quiet = false;
+  bool repeat_set = false;         // --repeat given (udp/dpdk default to 5 rounds)
+  bool bytes_per_run_set = false;  // --bytes-per-run given (udp/dpdk default to 256 MiB)
 };
 
 // What one profile sends per run, and the best it could do on the link.
@@ -234,10 +237,13 @@ std::string verdict(const std::optional<bool>& pass) {
 
 int run_bench(Options o) {
   if (o.datapath != "memory") {
-    throw UsageError("--datapath " + o.datapath +
-                         ": not built yet: the udp/dpdk datapaths arrive with issue 3 "
-                         "(use --datapath memory)",
-                     kHelpFor);
+    NetBenchOptions n;
+    n.repeat = o.repeat_set ? o.repeat : 5;
+    if (o.bytes_per_run_set) n.bytes_per_run = o.bytes_per_run;
+    n.message_bytes = o.message_bytes;
+    n.json = o.json;
+    n.quiet = o.quiet;
+    return o.datapath == "udp" ? run_bench_udp(n) : run_bench_dpdk(n);
   }
   std::ostream& report = o.json ? std::cerr : std::cout;  // the human-readable table
   const bool show_report = !(o.json && o.quiet);
@@ -553,11 +559,14 @@ void register_bench_transport(CLI::App& bench, Action& action) {
   cmd->footer(
       "Examples:\n"
       "  weft bench transport --datapath memory\n"
-      "  weft bench transport --datapath memory --profile weft --loss 0,0.01 --repeat 1 --json\n\n"
+      "  weft bench transport --datapath memory --profile weft --loss 0,0.01 --repeat 1 --json\n"
+      "  weft bench transport --datapath udp        (weft vs raw UDP GSO/GRO, ping-pong, TCP)\n"
+      "  weft bench transport --datapath dpdk       (weft vs raw memif)\n\n"
       "Goodput is measured in the simulator's virtual time (machine-independent); events/s is wall\n"
       "clock. Exit status: 0 every run completed (targets are informational), 1 a run failed, 2 usage.");
 
-  cmd->add_option("--datapath", o->datapath, "memory (simulator); udp and dpdk arrive with issue 3")
+  cmd->add_option("--datapath", o->datapath,
+                  "memory (simulator, virtual time); udp or dpdk (two real processes, beside raw baselines)")
       ->check(CLI::IsMember({"memory", "udp", "dpdk"}))
       ->capture_default_str();
   cmd->add_option("--profile", o->profile, "weft, ttpoe-compat or both")
@@ -596,7 +605,11 @@ void register_bench_transport(CLI::App& bench, Action& action) {
   cmd->add_flag("--json", o->json, "print a JSON result on stdout; the table and progress go to stderr");
   cmd->add_flag("--quiet", o->quiet, "no progress lines (and, with --json, no table on stderr)");
 
-  cmd->callback([o, &action]() { action = [o]() { return run_bench(*o); }; });
+  cmd->callback([o, &action, cmd]() {
+    o->repeat_set = cmd->count("--repeat") > 0;
+    o->bytes_per_run_set = cmd->count("--bytes-per-run") > 0;
+    action = [o]() { return run_bench(*o); };
+  });
 }
 
 }  // namespace weft::tools

@@ -14,4 +14,10 @@ std::uint32_t max_payload_bytes(const EndpointConfig& c) {
   return frame - headers;
 }
 
+EndpointConfig with_host_timers(EndpointConfig c) {
+  c.rto_min_us = 2000;
+  c.delay_target_us = 1000;
+  return c;
+}
+
 }  // namespace weft::transport

@@ -10,6 +10,7 @@ namespace {
 constexpr std::size_t kMaxReorderSlots = 1u << 16;
 constexpr TimeNs kMinReorderWindow = 1000;  // 1 µs
 constexpr TimeNs kMaxNackFullBackoff = 10'000'000;  // 10 ms
+constexpr std::uint32_t kPaceBurstBytes = 64u << 10;  // one GSO send of jumbo frames
 }  // namespace
 
 Connection::Connection(const EndpointConfig& config, NodeId peer_id, Vc link_vc)
@@ -101,7 +102,7 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
     if (s.transmissions < 255) ++s.transmissions;
     const OutMessage& m = msgs_[s.msg_seq - msgs_base_seq_];
     out = OutSegment{id, m.bytes.data() + s.offset, s.len, s.eom, s.transmissions};
-    next_send_time_ = now + cc.pacing_gap(s.len, rtt.srtt());
+    pace(now, s.len);
     return true;
   }
   if (!has_unsent_data()) return false;
@@ -131,8 +132,19 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
   } else {
     cursor_offset_ += len;
   }
-  next_send_time_ = now + cc.pacing_gap(len, rtt.srtt());
+  pace(now, len);
   return true;
+}
+
+void Connection::pace(TimeNs now, std::uint32_t bytes) {
+  // A token bucket: the schedule may lag `now` by one burst, so a driver that wakes late (or sends
+  // in GSO batches) may send up to kPaceBurstBytes back to back, and is paced beyond that.
+  const TimeNs gap = cc.pacing_gap(bytes, rtt.srtt());
+  if (gap == 0) {
+    next_send_time_ = 0;
+    return;
+  }
+  next_send_time_ = std::max(next_send_time_, now - cc.pacing_gap(kPaceBurstBytes, rtt.srtt())) + gap;
 }
 
 void Connection::take_off_flight(Segment& s) {
@@ -332,8 +344,14 @@ bool Connection::on_data_timer(TimeNs now) {
       gbn_time_ = -1;
       go_back_n(snd_una, LossCause::kRto, now);
     } else {
+      // Resend only the oldest segment in flight. Most RTOs on a host are stalls, not a lost
+      // flight: when the probe is acknowledged, RACK marks whatever really was lost (everything
+      // sent before it and still unacknowledged a reorder window later).
       for (std::size_t i = 0; i < segs_.size(); ++i) {
-        if (segs_[i].in_flight) mark_lost(i, LossCause::kRto);
+        if (segs_[i].in_flight) {
+          mark_lost(i, LossCause::kRto);
+          break;
+        }
       }
     }
   }
@@ -342,15 +360,16 @@ bool Connection::on_data_timer(TimeNs now) {
 
 // ---- receive -----------------------------------------------------------------------------------
 
-void Connection::deliver_in_order(std::vector<std::uint8_t>&& data, bool eom,
+void Connection::deliver_in_order(std::span<const std::uint8_t> data, bool eom,
                                   std::vector<std::vector<std::uint8_t>>& delivered) {
   ++rx_last;
-  if (partial_.empty() && eom) {
-    partial_ = std::move(data);
-  } else {
-    partial_.insert(partial_.end(), data.begin(), data.end());
-  }
+  // Appended straight from the frame (or reorder slot) into the message being reassembled: one
+  // copy per byte on the receive path. Messages on a link tend to repeat their size, so a new one
+  // starts with the previous one's capacity instead of growing (and copying) by doubling.
+  if (partial_.empty() && !eom && last_message_bytes_ > data.size()) partial_.reserve(last_message_bytes_);
+  partial_.insert(partial_.end(), data.begin(), data.end());
   if (eom) {
+    last_message_bytes_ = partial_.size();
     stats.bytes_delivered += partial_.size();
     ++stats.messages_received;
     undelivered_bytes += partial_.size();
@@ -394,8 +413,7 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
       return;
     }
     gbn_waiting_ = false;
-    std::vector<std::uint8_t> data(f.payload.begin(), f.payload.end());
-    deliver_in_order(std::move(data), true, delivered);
+    deliver_in_order(f.payload, true, delivered);
     ack_now_ = true;
     ++ack_owed_;
     return;
@@ -431,13 +449,13 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
     ack_now_ = true;  // a hole: tell the sender at once (SACK)
     return;
   }
-  deliver_in_order(std::vector<std::uint8_t>(f.payload.begin(), f.payload.end()), eom, delivered);
+  deliver_in_order(f.payload, eom, delivered);
   if (!reorder_.empty()) reorder_.pop_front();
   while (!reorder_.empty() && reorder_.front().present) {
     RxSlot next = std::move(reorder_.front());
     reorder_.pop_front();
     reorder_bytes_ -= next.data.size();
-    deliver_in_order(std::move(next.data), next.eom, delivered);
+    deliver_in_order(next.data, next.eom, delivered);
   }
   if (reorder_.empty()) reorder_.clear_and_release();
   if (ack_owed_++ == 0) ack_deadline_ = now + us_to_ns(config_.ack_delay_us);
@@ -446,6 +464,21 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
 
 bool Connection::ack_due(TimeNs now) const {
   return ack_now_ || (ack_owed_ > 0 && now >= ack_deadline_);
+}
+
+bool Connection::piggyback_ack(wire::TtpHeader& h) {
+  // Only a plain cumulative ACK rides on a PAYLOAD: with holes to report (SACK) the ACK goes
+  // alone, so the extension block stays off data frames.
+  if (compat_ || !ack_owed() || !reorder_.empty()) return false;
+  h.rx_id = rx_last;
+  h.congestion = static_cast<std::uint8_t>(std::min<std::uint32_t>(ce_since_ack_, 255));
+  h.flags |= wire::kFlagAckPiggyback;
+  ce_since_ack_ = 0;
+  ack_owed_ = 0;
+  ack_now_ = false;
+  ack_deadline_ = kNever;
+  ++stats.acks_piggybacked;
+  return true;
 }
 
 void Connection::build_ack(wire::TtpHeader& h, wire::Extensions& ext) {

@@ -14,7 +14,9 @@
 //   - weft (SACK + RACK): ACKs carry up to 16 SACK ranges. A segment is lost when a segment sent
 //     after it was delivered and more than SRTT + a reorder window has passed since it was sent
 //     (RACK, time-based, so reordering from multipath spraying is tolerated); the RTO remains the
-//     backstop for tail losses and lost retransmissions. Only holes are resent.
+//     backstop for tail losses and lost retransmissions: it resends the oldest segment in flight
+//     as a probe, and RACK judges the rest when the probe is acknowledged (on a host, most RTOs
+//     are scheduling stalls, not a lost flight). Only holes are resent.
 // The RTO is SRTT + 4 RTTVAR, doubled on each expiry. The retry budget is time-based: if data is
 // outstanding and nothing new was acknowledged for retry_budget_us, the link fails and the
 // application is told how many messages were not acknowledged. Nothing is dropped silently.
@@ -163,6 +165,9 @@ class Connection {
   TimeNs ack_deadline() const { return ack_owed_ > 0 && !ack_now_ ? ack_deadline_ : kNever; }
   // Fills an ACK's fields (cumulative RxID, SACK, CE echo) and resets the ACK state.
   void build_ack(wire::TtpHeader& h, wire::Extensions& ext);
+  // weft: puts an owed cumulative ACK (RxID, CE count) on an outgoing PAYLOAD instead of a frame
+  // of its own; true when it did. Request/response traffic then needs no ACK frames or timers.
+  bool piggyback_ack(wire::TtpHeader& h);
 
   // ---- shared -------------------------------------------------------------------------------
   std::uint32_t next_tx_id = 0;  // TxID of the next new segment (or CLOSE)
@@ -186,12 +191,16 @@ class Connection {
   void mark_lost(std::uint32_t index, LossCause cause);
   const Segment* next_lost() const;  // first queued retransmission still needed, or null
   void take_off_flight(Segment& s);
-  void deliver_in_order(std::vector<std::uint8_t>&& data, bool eom,
+  void deliver_in_order(std::span<const std::uint8_t> data, bool eom,
                         std::vector<std::vector<std::uint8_t>>& delivered);
   void detect_lost(TimeNs now);
   void release_completed_messages();
-  std::uint64_t rx_buffered() const { return reorder_bytes_ + partial_.size() + undelivered_bytes; }
+  // Bytes the receive buffer limit applies to: out-of-order segments and whole messages the
+  // application has not taken yet. The message being reassembled in order is not counted: it can
+  // only complete by growing, so a message larger than the buffer must still be deliverable.
+  std::uint64_t rx_buffered() const { return reorder_bytes_ + undelivered_bytes; }
   void go_back_n(std::uint32_t from, LossCause cause, TimeNs now);
+  void pace(TimeNs now, std::uint32_t bytes);
 
   const EndpointConfig& config_;
   std::uint32_t mss_;
@@ -221,6 +230,7 @@ class Connection {
   Ring<RxSlot> reorder_;
   std::uint64_t reorder_bytes_ = 0;
   std::vector<std::uint8_t> partial_;
+  std::size_t last_message_bytes_ = 0;  // size of the last message reassembled (capacity hint)
   std::uint32_t ack_owed_ = 0;
   bool ack_now_ = false;
   TimeNs ack_deadline_ = kNever;

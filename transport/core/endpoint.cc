@@ -370,6 +370,7 @@ struct Endpoint::Impl {
       h.tx_id = seg.tx_id;
       if (!compat) {
         h.flags = seg.eom ? wire::kFlagEndOfMessage : 0;
+        c->piggyback_ack(h);
         h.entropy = static_cast<std::uint16_t>(
             mix64(c->entropy_seed ^ seg.tx_id ^ (std::uint64_t{seg.transmissions} << 40)));
       }
@@ -630,6 +631,14 @@ struct Endpoint::Impl {
             !wire::id_before(f.ttp.tx_id, c->peer_final_tx_id)) {
           reply(peer, f.ttp.vc, wire::Opcode::kNackNolink, 0, f.ttp.tx_id, c->epoch);  // past the closing id
           return;
+        }
+        if (!compat && (f.ttp.flags & wire::kFlagAckPiggyback) != 0) {
+          wire::Extensions none;
+          if (!c->on_ack(f.ttp.rx_id, none, f.ttp.congestion, now)) {
+            drop(DropReason::kStaleId);  // acknowledges an id never sent: the frame is not trusted
+            return;
+          }
+          maybe_start_close(c, now);
         }
         delivered.clear();
         c->on_payload(f, now, delivered, ep.stats_);

@@ -6,6 +6,7 @@
 // sleep in poll(2) on the datapath's descriptor until the next timer (blocking mode) or spin
 // (busy-poll mode).
 #include <poll.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -84,9 +85,11 @@ void Driver::step(TimeNs max_wait_ns) {
   const int fd = datapath_.wait_fd();
   if (fd < 0 || wait <= 0) return;
   pollfd p{fd, POLLIN, 0};
-  // poll(2) takes milliseconds; round up so a sub-ms timer is not turned into a spin.
-  const int ms = static_cast<int>(std::min<TimeNs>((wait + 999'999) / 1'000'000, 1000));
-  (void)::poll(&p, 1, ms);
+  // ppoll takes nanoseconds: a delayed ACK or a paced segment due in a few microseconds must not
+  // wait for a millisecond tick.
+  wait = std::min<TimeNs>(wait, 1'000'000'000);
+  const timespec ts{static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
+  (void)::ppoll(&p, 1, &ts, nullptr);
 }
 
 namespace {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "weft/transport/config.h"
+#include "weft/transport/datapath.h"
 #include "weft/transport/endpoint.h"
 #include "weft/transport/types.h"
 #include "weft/transport/wire.h"
@@ -167,6 +168,53 @@ class LocalTarget final : public Target {
     std::vector<Bytes> messages;
   };
   std::vector<Inbox> received_;
+};
+
+// An outside implementation reached through a real Datapath: over UDP, a UdpDatapath and the node
+// id it gave the implementation's address (add_peer); the tester is this datapath's own address.
+// Time is real: advance() waits on the datapath for `dt_ns`, keeping what arrives, and collect()
+// returns it without waiting. Frames from any other source are ignored (foreign_frames()).
+// There is no control channel to the implementation: host actions report kUnsupported, state and
+// received messages are unknown, and bursts are not atomic, so the clauses that need them skip.
+// Use one target (and one fresh datapath, so a fresh tester address) per clause: a clause assumes
+// the implementation holds no link to the tester when it starts.
+class RemoteTarget final : public Target {
+ public:
+  struct Options {
+    Profile profile = Profile::kWeft;              // the profile the implementation runs
+    TimeNs reply_window_ns = 50'000'000;           // longest wait for a reply; silence checks wait this long
+    TimeNs replay_deadline_ns = 500'000'000;       // longest wait for a timer-driven replay
+    TimeNs send_retry_ns = 100'000'000;            // how long inject() retries a datagram the datapath refuses
+    NodeId implementation_node = kImplementationNode;  // raw Ethernet only: the TSH node ids on the wire
+    NodeId tester_node = kTesterNode;
+  };
+  // `datapath` must outlive the target; `implementation` is the datapath's node id of the peer.
+  RemoteTarget(transport::Datapath& datapath, NodeId implementation, const Options& options);
+
+  Profile profile() const override;
+  TargetInfo info() const override;
+  // Sends `frame` to the implementation; throws std::runtime_error if the datapath refuses it for
+  // longer than send_retry_ns.
+  void inject(std::span<const std::uint8_t> frame) override;
+  // One tx_burst (one sendmmsg over UDP), so the frames leave back to back; not atomic: the
+  // implementation may answer the first before the last arrives.
+  void inject_burst(const std::vector<Bytes>& frames) override;
+  std::vector<Bytes> collect() override;
+  void advance(TimeNs dt_ns) override;
+
+  std::uint64_t foreign_frames() const { return foreign_frames_; }
+
+ private:
+  void receive();  // everything the datapath holds now, from the implementation, into inbox_
+  void send(std::span<const transport::TxFrame> frames);  // retries refused frames, then throws
+  transport::TxFrame tx_frame(std::span<const std::uint8_t> frame) const;
+
+  transport::Datapath& datapath_;
+  NodeId implementation_;
+  Options options_;
+  std::vector<transport::RxFrame> rx_;
+  std::vector<Bytes> inbox_;
+  std::uint64_t foreign_frames_ = 0;
 };
 
 // ---- outcomes and profiles ----------------------------------------------------------------------

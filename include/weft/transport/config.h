@@ -51,4 +51,11 @@ struct EndpointConfig {
 // The largest payload one frame carries for this configuration (profile, encapsulation, MTU).
 std::uint32_t max_payload_bytes(const EndpointConfig& c);
 
+// Timer settings for endpoints driven by real processes (UDP, DPDK) rather than the simulator:
+// rto_min_us 2000 and delay_target_us 1000. Between processes on a shared host, RTT samples swing
+// by hundreds of microseconds with scheduling and batching, none of it network queueing; the
+// simulator's floors (100 us RTO, 50 us delay target) would read that as loss and congestion.
+// Loss is still repaired by SACK/RACK long before the RTO; ECN is unchanged.
+EndpointConfig with_host_timers(EndpointConfig c);
+
 }  // namespace weft::transport

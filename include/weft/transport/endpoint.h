@@ -73,7 +73,8 @@ struct LinkStats {
   std::uint64_t retransmits_nack = 0;      // compat: go-back-N after NACK
   std::uint64_t retransmits_nack_full = 0; // after NACK_FULL backpressure
   std::uint64_t rto_expirations = 0;
-  std::uint64_t acks_sent = 0;
+  std::uint64_t acks_sent = 0;            // ACK frames
+  std::uint64_t acks_piggybacked = 0;     // weft: cumulative ACKs carried by PAYLOADs
   std::uint64_t acks_received = 0;
   std::uint64_t nacks_sent = 0;
   std::uint64_t nack_full_sent = 0;

@@ -28,8 +28,21 @@ struct UdpOptions {
   bool gso = true;                   // use UDP_SEGMENT when the kernel supports it
   bool gro = true;                   // use UDP_GRO when the kernel supports it
   int socket_buffer_bytes = 32 << 20;  // SO_SNDBUF / SO_RCVBUF (FORCE variants tried as root)
-  std::size_t batch = 32;            // datagrams per sendmmsg / recvmmsg
+  std::size_t batch = 32;            // messages per sendmmsg / recvmmsg (a GSO message holds up to
+                                     // 64 datagrams; a GRO message up to 64 KiB of them)
 };
+
+// The IP TOS byte a frame on `vc` is sent with: DSCP (VC0 CS1, VC1 CS5, VC2 AF41) in the high six
+// bits, ECT(0) (binary 10) in the two ECN bits.
+inline constexpr std::uint8_t kEcnMask = 0x3;
+inline constexpr std::uint8_t kEcnEct0 = 0x2;
+inline constexpr std::uint8_t kEcnCe = 0x3;
+constexpr std::uint8_t udp_dscp_for_vc(Vc vc) {
+  return vc == Vc::kReqLo ? 8 : vc == Vc::kReqHi ? 40 : 34;
+}
+constexpr std::uint8_t udp_tos_for_vc(Vc vc) {
+  return static_cast<std::uint8_t>(udp_dscp_for_vc(vc) << 2 | kEcnEct0);
+}
 
 // Parses "udp://HOST:PORT" or "HOST:PORT" (IPv4 literal or "localhost"). Returns nullopt and sets
 // `error` to a message naming what is wrong.
@@ -38,6 +51,7 @@ std::string format_udp_address(UdpAddress a);
 
 class UdpDatapath final : public Datapath {
  public:
+  // Threading: not thread-safe; one driver thread owns a UdpDatapath.
   // Opens and binds the socket; throws std::runtime_error naming the address and the reason
   // (e.g. "127.0.0.1:7000: address already in use").
   explicit UdpDatapath(const UdpOptions& options);
@@ -54,11 +68,23 @@ class UdpDatapath final : public Datapath {
   // Names `addr` with a node id (returns the existing id if it has one). Ids start at 1.
   NodeId add_peer(UdpAddress addr);
   std::optional<UdpAddress> peer_address(NodeId id) const;
+  // True while UDP GSO is in use: the startup probe succeeded and the kernel has not refused a
+  // GSO send (EIO/EINVAL/EOPNOTSUPP turns it off for good, and the frames go out one by one).
   bool gso_enabled() const;
-  bool gro_enabled() const;
+  bool gro_enabled() const;  // the receive side asked for UDP_GRO and the kernel accepted
+  // Counters since construction; datagrams are TTP frames (a GSO send of 7 counts 7).
   std::uint64_t datagrams_sent() const;
   std::uint64_t datagrams_received() const;
-  std::uint64_t send_errors() const;  // datagrams the kernel refused (counted, never silent)
+  // Frames not sent and reported as accepted: the kernel refused them with an error other than
+  // EAGAIN/ENOBUFS, or their node id has no address. Counted, never silent; the transport
+  // retransmits what matters.
+  std::uint64_t send_errors() const;
+  // Datagrams received and dropped: truncated, larger than max_frame_bytes, or empty.
+  std::uint64_t receive_drops() const;
+  std::uint64_t gso_sends() const;     // send calls that carried more than one datagram (UDP_SEGMENT)
+  std::uint64_t gro_receives() const;  // received super-datagrams split into more than one frame
+  // The TOS byte of the last datagram received (DSCP and ECN as they arrived; 0 before any).
+  std::uint8_t last_rx_tos() const;
 
  private:
   struct Impl;

@@ -67,6 +67,9 @@ std::string_view opcode_name(Opcode op);
 
 // TTP byte 7 low nibble in the weft profile (sent as zero and ignored in compat).
 inline constexpr std::uint8_t kFlagEndOfMessage = 0x01;  // last segment of a message
+// PAYLOAD only: rx_id and the congestion byte carry a cumulative ACK (the spec's PAYLOAD RxID is
+// "N/A"; weft uses it so request/response traffic needs no separate ACK frames).
+inline constexpr std::uint8_t kFlagAckPiggyback = 0x02;
 
 // Extension type codes (TTPoE `ttp_extn_types_enum`). The TTP `extension` byte names the type of
 // the first TLV in the extension block; 0 means no block.
