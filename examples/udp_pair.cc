@@ -37,7 +37,9 @@ constexpr Vc kVc = Vc::kData;
 constexpr TimeNs kDeadlineNs = 10'000'000'000;  // 10 s for the whole exchange
 
 EndpointConfig udp_config() {
-  EndpointConfig c;
+  // Real processes: with_host_timers() raises the RTO floor and delay target above the host's
+  // scheduling jitter (the defaults suit the simulator's microsecond links).
+  EndpointConfig c = with_host_timers(EndpointConfig{});
   c.encapsulation = wire::Encapsulation::kUdp;
   c.retry_budget_us = 3'000'000;  // a silent peer fails the link after 3 s
   return c;
