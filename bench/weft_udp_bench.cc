@@ -71,6 +71,29 @@ Pair make_pair(std::uint32_t frame_bytes) {
   return p;
 }
 
+// Opens both sockets, forks, and runs the peer (sink or echo) in the child on p.b. The parent
+// keeps p.a. Returns the child's pid, or -1 with `error` set.
+pid_t start_peer(Pair& p, const EndpointConfig& cfg, bool echo, bool busy_poll, double timeout_s,
+                 std::string& error) {
+  try {
+    p = make_pair(cfg.max_frame_bytes);
+  } catch (const std::exception& e) {
+    error = e.what();
+    return -1;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    error = std::string("fork: ") + std::strerror(errno);
+    return -1;
+  }
+  if (pid == 0) {
+    p.a.reset();
+    run_peer(*p.b, cfg, echo, busy_poll, timeout_s);
+  }
+  p.b.reset();
+  return pid;
+}
+
 std::string child_status(pid_t pid) {
   int st = 0;
   if (waitpid(pid, &st, 0) < 0) return "waitpid failed";
@@ -83,25 +106,11 @@ std::string child_status(pid_t pid) {
 
 GoodputResult weft_udp_goodput(const GoodputSpec& spec) {
   GoodputResult r;
-  Pair p;
-  try {
-    p = make_pair(spec.frame_bytes);
-  } catch (const std::exception& e) {
-    r.error = e.what();
-    return r;
-  }
   EndpointConfig cfg = udp_config(spec.profile, spec.frame_bytes);
   cfg.congestion_control = spec.congestion_control;
-  const pid_t pid = fork();
-  if (pid < 0) {
-    r.error = std::string("fork: ") + std::strerror(errno);
-    return r;
-  }
-  if (pid == 0) {
-    p.a.reset();
-    run_peer(*p.b, cfg, false, spec.busy_poll, spec.timeout_s);
-  }
-  p.b.reset();
+  Pair p;
+  const pid_t pid = start_peer(p, cfg, /*echo=*/false, spec.busy_poll, spec.timeout_s, r.error);
+  if (pid < 0) return r;
   Endpoint ep(cfg);
   Driver::Options o;
   o.busy_poll = spec.busy_poll;
@@ -150,24 +159,10 @@ GoodputResult weft_udp_goodput(const GoodputSpec& spec) {
 
 RttResult weft_udp_rtt(int iterations, std::uint32_t bytes, bool busy_poll, int warmup) {
   RttResult r;
-  Pair p;
-  try {
-    p = make_pair(9000);
-  } catch (const std::exception& e) {
-    r.error = e.what();
-    return r;
-  }
   const EndpointConfig cfg = udp_config(Profile::kWeft, 9000);
-  const pid_t pid = fork();
-  if (pid < 0) {
-    r.error = std::string("fork: ") + std::strerror(errno);
-    return r;
-  }
-  if (pid == 0) {
-    p.a.reset();
-    run_peer(*p.b, cfg, true, busy_poll, 60);
-  }
-  p.b.reset();
+  Pair p;
+  const pid_t pid = start_peer(p, cfg, /*echo=*/true, busy_poll, 60, r.error);
+  if (pid < 0) return r;
   Endpoint ep(cfg);
   Driver::Options o;
   o.busy_poll = busy_poll;
