@@ -1,8 +1,8 @@
 // Driver: the generic poll loop that joins an Endpoint, a Datapath and the monotonic clock.
 //
-// Order inside one step: receive a burst and feed it to the endpoint (frames first, so ACKs they
-// trigger are sent in the same step); transmit what was refused last time, then everything the
-// endpoint has to send, keeping what the datapath refuses; fire due timers; if nothing happened,
+// Order inside one step: transmit what the application queued (and what the datapath refused last
+// time); receive a burst and feed it to the endpoint, then transmit what the frames released
+// (ACKs, replies), keeping what the datapath refuses; fire due timers; if nothing happened,
 // sleep in poll(2) on the datapath's descriptor until the next timer (blocking mode) or spin
 // (busy-poll mode).
 #include <poll.h>
@@ -63,12 +63,16 @@ void Driver::transmit(TimeNs now) {
 void Driver::step(TimeNs max_wait_ns) {
   bool busy = false;
   TimeNs now = options_.clock();
+  const std::uint64_t before = frames_sent_;
+  // What the application queued since the last step (a reply, say) leaves before this step's
+  // receive call, so a request/response round trip pays no extra syscall on its path.
+  transmit(now);
   const std::size_t n = datapath_.rx_burst(rx_);
+  if (n > 0) now = options_.clock();
   for (std::size_t i = 0; i < n; ++i) endpoint_.on_frame(rx_[i].bytes, now, rx_[i].peer);
   frames_received_ += n;
   busy |= n > 0;
-  const std::uint64_t before = frames_sent_;
-  transmit(now);
+  if (n > 0) transmit(now);  // ACKs and anything the frames released
   busy |= frames_sent_ != before;
   now = options_.clock();
   if (endpoint_.next_timer() <= now) {
