@@ -8,6 +8,7 @@
 
 #include <cstdio>
 
+#include "weft/transport/mix.h"
 #include "weft/transport/scenario.h"
 
 namespace weft::transport::sim {
@@ -16,18 +17,11 @@ namespace {
 constexpr int kShards = 10;
 constexpr int kSeedsPerShard = 100;  // 10 x 100 = 1,000 seeds per profile
 
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 // Uniform in [0, 1) from a counter-based stream.
 struct Draw {
   std::uint64_t state;
-  double uniform() { return static_cast<double>(mix(state++) >> 11) * 0x1.0p-53; }
-  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(mix(state++) % n); }
+  double uniform() { return static_cast<double>(mix64(state++) >> 11) * 0x1.0p-53; }
+  std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(mix64(state++) % n); }
 };
 
 Faults draw_faults(Draw& d) {
@@ -41,7 +35,7 @@ Faults draw_faults(Draw& d) {
 }
 
 TransferSpec make_spec(Profile profile, std::uint64_t seed) {
-  Draw d{mix(seed) ^ static_cast<std::uint64_t>(profile)};
+  Draw d{mix64(seed) ^ static_cast<std::uint64_t>(profile)};
   TransferSpec s;
   s.seed = seed;
   s.endpoint.profile = profile;

@@ -30,6 +30,7 @@
 
 #include "tools/weft/bench_transport_net.h"
 #include "tools/weft/cli.h"
+#include "tools/weft/net.h"
 #include "weft/transport/config.h"
 #include "weft/transport/scenario.h"
 #include "weft/transport/wire.h"
@@ -95,13 +96,6 @@ struct Cell {
   std::optional<double> retransmits;
   double wall_s = 0;
 };
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 std::string fixed(double v, int decimals) {
   char buf[64];
@@ -537,17 +531,10 @@ int run_bench(Options o) {
   return all_ok ? kExitOk : kExitFailed;
 }
 
-// CLI11 validator for a loss probability.
+// CLI11 validator for one loss probability of the --loss list.
 std::string check_loss(const std::string& text) {
-  try {
-    std::size_t used = 0;
-    const double v = std::stod(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    if (!(v >= 0 && v < 1)) return "loss '" + text + "' must be a probability in [0, 1), e.g. 0.01 for 1%";
-  } catch (const std::exception&) {
-    return "loss '" + text + "' is not a number (expected a comma list such as 0,0.001,0.01)";
-  }
-  return {};
+  const std::string why = check_probability(text);
+  return why.empty() ? why : "loss " + why + " (--loss takes a comma list such as 0,0.001,0.01)";
 }
 
 }  // namespace

@@ -27,14 +27,6 @@ int run_bench_dpdk(const NetBenchOptions&) {
                    "weft bench transport");
 }
 #else
-namespace {
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-}  // namespace
-
 int run_bench_dpdk(const NetBenchOptions& o) {
   std::ostream& report = o.json ? std::cerr : std::cout;
   std::vector<double> raw, weft_1m, weft_64m;

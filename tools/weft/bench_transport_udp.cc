@@ -23,12 +23,6 @@
 namespace weft::tools {
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 constexpr std::uint32_t kDatagram = 8972;  // 9000 B MTU - IPv4 - UDP
 
 }  // namespace

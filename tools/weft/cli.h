@@ -9,10 +9,12 @@
 // value that names something not built yet).
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -42,5 +44,13 @@ class UsageError : public std::runtime_error {
 
 // `weft bench transport`: goodput of the weft and TTPoE-compat profiles against loss.
 void register_bench_transport(CLI::App& bench, Action& action);
+
+// Median of benchmark samples (the mean of the middle two for an even count; 0 when empty).
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 }  // namespace weft::tools

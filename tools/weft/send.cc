@@ -30,6 +30,7 @@
 
 #include "tools/weft/cli.h"
 #include "tools/weft/net.h"
+#include "weft/transport/mix.h"
 #include "weft/transport/datapath.h"
 #include "weft/transport/endpoint.h"
 #include "weft/transport/pcap.h"
@@ -37,6 +38,8 @@
 
 namespace weft::tools {
 namespace {
+
+using transport::mix64;
 
 using transport::Endpoint;
 using transport::Event;
@@ -70,13 +73,6 @@ struct SendOptions {
 };
 
 // ---- message contents --------------------------------------------------------------------------
-
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // Byte `i` of generated message `index` comes from word i / 8 of stream `index`.
 class Contents {

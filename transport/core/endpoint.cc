@@ -1,3 +1,4 @@
+#include "weft/transport/mix.h"
 #include "weft/transport/endpoint.h"
 
 #include <algorithm>
@@ -58,13 +59,6 @@ std::uint64_t EndpointStats::drops_total() const {
 }
 
 namespace {
-
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 std::uint64_t link_key(NodeId peer, Vc vc) {
   return (std::uint64_t{peer} << 8) | static_cast<std::uint64_t>(vc);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "weft/transport/mix.h"
 #include "weft/transport/datapath.h"
 
 namespace weft::transport {
@@ -97,12 +98,6 @@ void Driver::step(TimeNs max_wait_ns) {
 }
 
 namespace {
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 }  // namespace
 
 FaultShim::FaultShim(Datapath& inner, Faults faults, std::uint64_t seed)

@@ -1,3 +1,4 @@
+#include "weft/transport/mix.h"
 #include "weft/transport/scenario.h"
 
 #include <algorithm>
@@ -7,13 +8,6 @@
 
 namespace weft::transport::sim {
 namespace {
-
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 // Message streams of the two directions use different seeds so a message delivered to the wrong
 // side cannot pass the content check.
@@ -42,14 +36,14 @@ struct Side {
 void fill_message(std::uint64_t seed, std::uint64_t index, std::vector<std::uint8_t>& out,
                   std::uint32_t size) {
   out.resize(size);
-  const std::uint64_t base = mix(seed ^ mix(index));
+  const std::uint64_t base = mix64(seed ^ mix64(index));
   std::size_t i = 0;
   for (; i + 8 <= size; i += 8) {
-    std::uint64_t w = mix(base + i);
+    std::uint64_t w = mix64(base + i);
     std::memcpy(out.data() + i, &w, 8);
   }
   if (i < size) {
-    std::uint64_t w = mix(base + i);
+    std::uint64_t w = mix64(base + i);
     std::memcpy(out.data() + i, &w, size - i);
   }
 }
@@ -133,7 +127,7 @@ TransferResult run_transfer(const TransferSpec& spec) {
             r.bytes_delivered += ev.message.size();
             r.last_delivery = now;
           }
-          refill(sides[0], sides[0].host->endpoint(), now);
+          if (i == 0) refill(s, ep, now);  // A may close once B's last message is in
           break;
         }
         case EventKind::kPeerClosing:
@@ -158,7 +152,7 @@ TransferResult run_transfer(const TransferSpec& spec) {
   for (int i = 0; i < 2; ++i) {
     EndpointConfig c = spec.endpoint;
     c.node_id = static_cast<NodeId>(i + 1);
-    c.rng_seed = mix(seed * 2 + static_cast<std::uint64_t>(i));
+    c.rng_seed = mix64(seed * 2 + static_cast<std::uint64_t>(i));
     auto host = std::make_unique<EndpointHost>(c, make_handler(i));
     sides[i].host = host.get();
     sides[i].id = c.node_id;
@@ -230,7 +224,7 @@ IncastResult run_incast(const IncastSpec& spec) {
 
   EndpointConfig rc = spec.endpoint;
   rc.node_id = receiver_id;
-  rc.rng_seed = mix(spec.seed);
+  rc.rng_seed = mix64(spec.seed);
   auto receiver = std::make_unique<EndpointHost>(rc, [&](Endpoint&, Event& ev, TimeNs now) {
     if (ev.kind == EventKind::kMessage && now >= spec.measure_from && now <= spec.duration &&
         ev.peer >= 1 && ev.peer <= static_cast<NodeId>(spec.senders)) {
@@ -246,7 +240,7 @@ IncastResult run_incast(const IncastSpec& spec) {
   for (int i = 0; i < spec.senders; ++i) {
     EndpointConfig c = spec.endpoint;
     c.node_id = static_cast<NodeId>(i + 1);
-    c.rng_seed = mix(spec.seed + 1 + static_cast<std::uint64_t>(i));
+    c.rng_seed = mix64(spec.seed + 1 + static_cast<std::uint64_t>(i));
     auto h = std::make_unique<EndpointHost>(c, [&](Endpoint&, Event& ev, TimeNs) {
       if (ev.kind == EventKind::kError) ++r.errors;
     });
@@ -270,7 +264,7 @@ IncastResult run_incast(const IncastSpec& spec) {
     if (loop.now() + us_to_ns(5) < spec.duration) loop.schedule(loop.now() + us_to_ns(5), tick);
   };
   for (int i = 0; i < spec.senders; ++i) {
-    const std::uint64_t draw = mix(spec.seed ^ mix(static_cast<std::uint64_t>(i) + 77));
+    const std::uint64_t draw = mix64(spec.seed ^ mix64(static_cast<std::uint64_t>(i) + 77));
     const TimeNs at = spec.start_jitter > 0 ? static_cast<TimeNs>(draw % static_cast<std::uint64_t>(spec.start_jitter)) : 0;
     loop.schedule(at, [&, i]() {
       (void)hosts[static_cast<std::size_t>(i)]->endpoint().open(receiver_id, Vc::kData, loop.now());

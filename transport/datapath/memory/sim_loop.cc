@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "weft/transport/mix.h"
 #include "weft/transport/wire.h"
 
 namespace weft::transport::sim {
@@ -66,11 +67,9 @@ class Rng {
  private:
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   static std::uint64_t splitmix64(std::uint64_t& x) {
-    x += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    const std::uint64_t out = mix64(x);
+    x += kMixIncrement;
+    return out;
   }
 
   std::uint64_t state_[4];
