@@ -58,7 +58,10 @@ int responder(int port_pipe) {
   driver.run_until(monotonic_now_ns() + kDeadlineNs, [&](Event& ev) {
     if (ev.kind == EventKind::kMessage) {
       std::printf("[responder] got %zu B from node %u, echoing\n", ev.message.size(), ev.peer);
-      if (!ep.send(ev.peer, ev.vc, ev.message, monotonic_now_ns()).ok()) return true;
+      // Zero-copy echo: the endpoint takes the received buffer itself and frees it once the
+      // echo is acknowledged (send() would copy it).
+      const SharedBytes echo = SharedBytes::adopt(std::move(ev.message));
+      if (!ep.send_shared(ev.peer, ev.vc, echo, monotonic_now_ns()).ok()) return true;
     }
     if (ev.kind == EventKind::kError) std::printf("[responder] link error: %s\n", ev.detail.c_str());
     closed = ev.kind == EventKind::kClosed;

@@ -418,8 +418,10 @@ void weft_sender(ChildReport& rep, const WeftMemifOptions& o, const std::string&
   Endpoint ep(weft_config(o, kSenderNode));
   Driver drv(ep, *dp, Driver::Options{true, 32, &transport::tsc_now_ns});
   const TimeNs deadline = transport::tsc_now_ns() + static_cast<TimeNs>(o.run.deadline_s * 1e9);
-  std::vector<std::uint8_t> message(o.message_bytes);
-  for (std::size_t j = 0; j < message.size(); ++j) message[j] = pattern(j);
+  std::vector<std::uint8_t> bytes(o.message_bytes);
+  for (std::size_t j = 0; j < bytes.size(); ++j) bytes[j] = pattern(j);
+  // Sent by reference again and again (zero-copy send): the one copy per byte is into the mbuf.
+  const transport::SharedBytes message = transport::SharedBytes::adopt(std::move(bytes));
   std::string error;
   auto failed = [&](const Event& ev) {
     if (ev.kind != EventKind::kError) return false;
@@ -434,7 +436,7 @@ void weft_sender(ChildReport& rep, const WeftMemifOptions& o, const std::string&
   const TimeNs t0 = transport::tsc_now_ns();
   std::size_t queued = 0, replies = 0, bad = 0;
   while (replies < o.messages) {
-    while (queued < o.messages && ep.send(kReceiverNode, Vc::kData, message, transport::tsc_now_ns())) ++queued;
+    while (queued < o.messages && ep.send_shared(kReceiverNode, Vc::kData, message, transport::tsc_now_ns())) ++queued;
     const TimeNs step_end = queued < o.messages ? transport::tsc_now_ns() + 100'000 : deadline;
     drv.run_until(step_end, [&](Event& ev) {
       if (failed(ev)) return true;

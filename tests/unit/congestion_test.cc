@@ -70,6 +70,15 @@ TEST(Congestion, FloorIsOneSegmentAndPacingFollowsCwnd) {
   EXPECT_EQ(cc.pacing_gap(8940, 0), 0) << "no pacing before the first RTT sample";
 }
 
+TEST(Congestion, AlphaDecaysToExactlyZeroNeverSubnormal) {
+  EndpointConfig c;
+  CongestionController cc(c);
+  for (int i = 0; i < 100000; ++i) cc.on_ack(9000, 1, 0, /*window_done=*/true, 9000);
+  EXPECT_EQ(cc.alpha(), 0.0) << "unmarked windows flush alpha to zero";
+  cc.on_ack(9000, 1, 1, true, 9000);
+  EXPECT_GT(cc.alpha(), 0.0) << "a marked window raises it again";
+}
+
 TEST(Congestion, DisabledKeepsTheFixedWindow) {
   EndpointConfig c = config();
   c.congestion_control = false;

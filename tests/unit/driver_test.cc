@@ -112,6 +112,17 @@ TEST(FaultShim, CorruptionIsDeliveredAndNeverCrashes) {
   std::printf("with 30%% corruption: %d delivered, %s\n", r.delivered, r.ok ? "bytes intact" : "bytes differ");
 }
 
+TEST(TxFrame, FlattenJoinsHeadersAndGatheredPayload) {
+  const std::vector<std::uint8_t> head{1, 2, 3}, body{4, 5};
+  std::vector<std::uint8_t> scratch;
+  TxFrame whole{head, 2, Vc::kData, 0};
+  EXPECT_EQ(whole.flatten(scratch).data(), head.data()) << "a whole frame is not copied";
+  TxFrame split{head, 2, Vc::kData, 0, body};
+  EXPECT_EQ(split.size(), 5u);
+  const auto flat = split.flatten(scratch);
+  EXPECT_EQ(std::vector<std::uint8_t>(flat.begin(), flat.end()), (std::vector<std::uint8_t>{1, 2, 3, 4, 5}));
+}
+
 TEST(FaultShim, SameSeedSameDecisions) {
   std::vector<std::uint8_t> frame(100, 1);
   std::uint64_t drops[2];

@@ -229,5 +229,82 @@ TEST(Endpoint, IdleEndpointArmsNoTimer) {
   EXPECT_EQ(p.b->next_timer(), kNever);
 }
 
+// Zero-copy send: the endpoint holds the application's buffer (no copy) until the message is
+// acknowledged, then lets go of it; a refused send holds nothing.
+TEST(Endpoint, SharedSendHoldsTheBufferUntilAcknowledged) {
+  Pipe p;
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();
+  std::vector<std::uint8_t> bytes(50000);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 13);
+  const std::vector<std::uint8_t> expected = bytes;
+  const SharedBytes msg = SharedBytes::adopt(std::move(bytes));
+  std::weak_ptr<const void> watch = msg.owner;
+  ASSERT_TRUE(p.a->send_shared(2, Vc::kData, msg, 0).ok());
+  ASSERT_TRUE(p.a->send_shared(2, Vc::kData, msg, 0).ok()) << "the same buffer may be queued twice";
+  EXPECT_GE(msg.owner.use_count(), 3) << "the endpoint references the buffer, it did not copy it";
+  p.pump();
+  p.run_timers(us_to_ns(1000));
+  int delivered = 0;
+  for (const Event& e : p.ev_b) {
+    if (e.kind != EventKind::kMessage) continue;
+    EXPECT_EQ(e.message, expected);
+    ++delivered;
+  }
+  EXPECT_EQ(delivered, 2);
+  EXPECT_EQ(msg.owner.use_count(), 1) << "acknowledged messages release the buffer";
+  // A send refused for lack of room takes no reference.
+  EndpointConfig c;
+  c.node_id = 1;
+  c.send_buffer_bytes = 60000;
+  Endpoint small(c);
+  ASSERT_TRUE(small.open(2, Vc::kData, 0).ok());
+  ASSERT_TRUE(small.send_shared(2, Vc::kData, msg, 0).ok());
+  EXPECT_EQ(small.send_shared(2, Vc::kData, msg, 0).error(), Error::kSendBufferFull);
+  EXPECT_EQ(msg.owner.use_count(), 2);
+  EXPECT_FALSE(watch.expired());
+}
+
+// poll_transmit_gather puts the same bytes on the wire as poll_transmit: headers in the buffer,
+// large payloads by reference (kept alive by payload_owner), small frames whole.
+TEST(Endpoint, GatherTransmitMatchesWholeFrames) {
+  for (auto enc : {wire::Encapsulation::kEthernet, wire::Encapsulation::kUdp}) {
+    std::vector<std::vector<std::uint8_t>> wires[2];
+    int gathered = 0;
+    for (int mode = 0; mode < 2; ++mode) {
+      EndpointConfig c;
+      c.encapsulation = enc;
+      c.node_id = 1;
+      Endpoint a(c);
+      c.node_id = 2;
+      Endpoint b(c);
+      std::vector<std::uint8_t> buf(9100), m1(20000, 0x5A), m2(100, 0x33), m3(kGatherMinPayloadBytes, 0x44);
+      ASSERT_TRUE(a.open(2, Vc::kData, 0).ok());
+      for (int round = 0; round < 50; ++round) {
+        if (round == 2) {
+          ASSERT_TRUE(a.send(2, Vc::kData, m1, 0).ok());
+          ASSERT_TRUE(a.send(2, Vc::kData, m2, 0).ok());
+          ASSERT_TRUE(a.send(2, Vc::kData, m3, 0).ok());
+        }
+        Transmit t;
+        while (mode == 0 ? a.poll_transmit(buf, 0, t) : a.poll_transmit_gather(buf, 0, t)) {
+          std::vector<std::uint8_t> frame(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(t.bytes));
+          if (mode == 1 && !t.payload.empty()) {
+            EXPECT_GE(t.payload.size(), kGatherMinPayloadBytes);
+            EXPECT_TRUE(t.payload_owner != nullptr);
+            frame.insert(frame.end(), t.payload.begin(), t.payload.end());
+            ++gathered;
+          }
+          b.on_frame(frame, 0, 1);
+          wires[mode].push_back(std::move(frame));
+        }
+        while (b.poll_transmit(buf, 0, t)) a.on_frame({buf.data(), t.bytes}, 0, 2);
+      }
+    }
+    EXPECT_EQ(wires[0], wires[1]) << "encapsulation " << static_cast<int>(enc);
+    EXPECT_GE(gathered, 4) << "20000 B and 512 B messages go by reference";
+  }
+}
+
 }  // namespace
 }  // namespace weft::transport

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <vector>
 
 namespace weft::transport::wire {
@@ -196,6 +198,32 @@ TEST(Wire, EncodeRefusesSmallBuffers) {
   TtpHeader h;
   std::vector<std::uint8_t> buf(63);
   EXPECT_EQ(encode(Encapsulation::kEthernet, 1, 2, h, {}, {}, buf), 0u);
+}
+
+TEST(Wire, HeadersPlusPayloadEqualTheWholeFrame) {
+  std::vector<std::uint8_t> payload(3000);
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i);
+  TtpHeader h;
+  h.opcode = Opcode::kPayload;
+  h.tx_id = 77;
+  h.rx_id = 5;
+  h.entropy = 0x1234;
+  h.flags = kFlagEndOfMessage;
+  for (auto enc : {Encapsulation::kEthernet, Encapsulation::kUdp}) {
+    std::vector<std::uint8_t> whole(9100), head(128);
+    const std::size_t n = encode(enc, 1, 2, h, {}, payload, whole);
+    const std::size_t k = encode_headers(enc, 1, 2, h, {}, payload.size(), head);
+    ASSERT_GT(k, 0u);
+    ASSERT_EQ(n, k + payload.size());
+    EXPECT_TRUE(std::equal(head.begin(), head.begin() + static_cast<std::ptrdiff_t>(k), whole.begin()));
+    EXPECT_EQ(k, header_bytes(enc, {}));
+  }
+  std::vector<std::uint8_t> head(128);
+  EXPECT_EQ(encode_headers(Encapsulation::kEthernet, 1, 2, h, {}, 2, head), 0u)
+      << "a frame that needs Ethernet padding is not gathered";
+  EXPECT_EQ(encode_headers(Encapsulation::kUdp, 1, 2, h, {}, 70000, head), 0u) << "too long";
+  std::vector<std::uint8_t> tiny(8);
+  EXPECT_EQ(encode_headers(Encapsulation::kUdp, 1, 2, h, {}, 100, tiny), 0u) << "buffer too small";
 }
 
 TEST(Wire, NamesCoverEveryValue) {

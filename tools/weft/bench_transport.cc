@@ -59,7 +59,7 @@ struct Options {
   bool json = false;
   bool quiet = false;
   bool repeat_set = false;         // --repeat given (udp/dpdk default to 5 rounds)
-  bool bytes_per_run_set = false;  // --bytes-per-run given (udp/dpdk default to 256 MiB)
+  bool bytes_per_run_set = false;  // --bytes-per-run given (udp/dpdk default to 2 GiB)
 };
 
 // What one profile sends per run, and the best it could do on the link.
@@ -573,7 +573,8 @@ void register_bench_transport(CLI::App& bench, Action& action) {
                   "weft message size in bytes (compat uses min(this, 1024): its limit is 1..1024 B)")
       ->check(CLI::Range(1u, 1u << 30))
       ->capture_default_str();
-  cmd->add_option("--bytes-per-run", o->bytes_per_run, "message bytes A sends to B in each run")
+  cmd->add_option("--bytes-per-run", o->bytes_per_run,
+                  "message bytes A sends to B in each run (udp/dpdk: default 2 GiB, about as long as their 1 s baselines)")
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
       ->capture_default_str();
   cmd->add_option("--compat-bytes-per-run", o->compat_bytes_per_run,

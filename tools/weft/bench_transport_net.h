@@ -8,7 +8,9 @@ namespace weft::tools {
 
 struct NetBenchOptions {
   int repeat = 5;                     // interleaved rounds; medians over them
-  std::uint64_t bytes_per_run = 256ull << 20;
+  // About as long as the raw baselines run (1 s each): short runs would measure start-up (first
+  // touches of fresh buffers, slow start) rather than the steady state the baselines report.
+  std::uint64_t bytes_per_run = 2048ull << 20;
   std::uint32_t message_bytes = 1u << 20;
   bool json = false;
   bool quiet = false;

@@ -27,15 +27,19 @@ void CongestionController::on_ack(std::uint64_t acked_bytes, std::uint32_t acked
   window_acked_packets_ += acked_packets;
   window_ce_packets_ += std::min(ce_packets, acked_packets);
   if (window_done && window_acked_packets_ > 0) {
-    double f = static_cast<double>(window_ce_packets_) / static_cast<double>(window_acked_packets_);
+    const double f =
+        window_ce_packets_ == 0 ? 0.0 : static_cast<double>(window_ce_packets_) / static_cast<double>(window_acked_packets_);
     alpha_ = (1.0 - gain_) * alpha_ + gain_ * f;
+    // Unmarked windows decay alpha geometrically; flush it to zero long before it turns
+    // subnormal (arithmetic on subnormals costs ~100 cycles: it showed in small-message RTTs).
+    if (alpha_ < 1e-9) alpha_ = 0.0;
     if (window_ce_packets_ > 0) {
       decrease_to(static_cast<std::uint64_t>(static_cast<double>(cwnd_) * (1.0 - alpha_ / 2.0)));
     }
     window_acked_packets_ = 0;
     window_ce_packets_ = 0;
   }
-  if (ce_packets > 0) return;  // no growth on an ACK that reports marks
+  if (ce_packets > 0 || cwnd_ >= max_) return;  // no growth on marks, nor beyond the cap
   if (cwnd_ < ssthresh_) {
     cwnd_ += acked_bytes;
   } else if (cwnd_ > 0) {

@@ -26,16 +26,19 @@ std::uint64_t Connection::window() const {
   return compat_ ? std::uint64_t{config_.window_bytes} : cc.cwnd();
 }
 
-Status Connection::enqueue(std::span<const std::uint8_t> message, std::uint64_t send_buffer_bytes) {
-  if (queued_bytes_ + message.size() > send_buffer_bytes && queued_bytes_ > 0) {
-    return Status(Error::kSendBufferFull, "send buffer full: " + std::to_string(queued_bytes_) +
-                                             " B queued and unacknowledged (limit " +
-                                             std::to_string(send_buffer_bytes) +
-                                             " B); retry after the peer acknowledges");
-  }
+Status Connection::send_buffer_full(std::uint64_t send_buffer_bytes) const {
+  return Status(Error::kSendBufferFull, "send buffer full: " + std::to_string(queued_bytes_) +
+                                           " B queued and unacknowledged (limit " +
+                                           std::to_string(send_buffer_bytes) +
+                                           " B); retry after the peer acknowledges");
+}
+
+Status Connection::enqueue(SharedBytes message, std::uint64_t send_buffer_bytes) {
+  const std::size_t size = message.bytes.size();
+  if (!send_buffer_has_room(size, send_buffer_bytes)) return send_buffer_full(send_buffer_bytes);
   OutMessage m;
-  m.bytes.assign(message.begin(), message.end());
-  queued_bytes_ += message.size();
+  m.data = std::move(message);
+  queued_bytes_ += size;
   msgs_.push_back(std::move(m));
   return Ok{};
 }
@@ -71,7 +74,7 @@ bool Connection::data_sendable(TimeNs now) const {
   } else {
     if (!has_unsent_data()) return false;
     const OutMessage& m = msgs_[cursor_msg_];
-    len = static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.bytes.size() - cursor_offset_));
+    len = static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.data.bytes.size() - cursor_offset_));
     if (segs_.size() >= kMaxReorderSlots) return false;  // receiver could not buffer further ahead
   }
   return in_flight_packets_ == 0 || in_flight_bytes_ + len <= window();
@@ -101,19 +104,19 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
     ++in_flight_packets_;
     if (s.transmissions < 255) ++s.transmissions;
     const OutMessage& m = msgs_[s.msg_seq - msgs_base_seq_];
-    out = OutSegment{id, m.bytes.data() + s.offset, s.len, s.eom, s.transmissions};
+    out = OutSegment{id, &m.data.owner, m.data.bytes.data() + s.offset, s.len, s.eom, s.transmissions};
     pace(now, s.len);
     return true;
   }
   if (!has_unsent_data()) return false;
   OutMessage& m = msgs_[cursor_msg_];
   const std::uint32_t len =
-      static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.bytes.size() - cursor_offset_));
+      static_cast<std::uint32_t>(std::min<std::size_t>(mss_, m.data.bytes.size() - cursor_offset_));
   Segment s;
   s.msg_seq = msgs_base_seq_ + cursor_msg_;
   s.offset = cursor_offset_;
   s.len = len;
-  s.eom = cursor_offset_ + len == m.bytes.size();
+  s.eom = cursor_offset_ + len == m.data.bytes.size();
   s.sent_time = now;
   s.transmissions = 1;
   s.in_flight = true;
@@ -123,7 +126,7 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
   in_flight_bytes_ += len;
   ++in_flight_packets_;
   segs_.push_back(s);
-  out = OutSegment{id, m.bytes.data() + cursor_offset_, len, s.eom, 1};
+  out = OutSegment{id, &m.data.owner, m.data.bytes.data() + cursor_offset_, len, s.eom, 1};
   if (s.eom) {
     m.fully_segmented = true;
     m.last_tx_id = id;
@@ -181,7 +184,7 @@ void Connection::go_back_n(std::uint32_t from, LossCause cause, TimeNs now) {
 void Connection::release_completed_messages() {
   while (!msgs_.empty() && msgs_.front().fully_segmented &&
          wire::id_before(msgs_.front().last_tx_id, snd_una)) {
-    queued_bytes_ -= msgs_.front().bytes.size();
+    queued_bytes_ -= msgs_.front().data.bytes.size();
     ++stats.messages_sent;
     msgs_.pop_front();
     ++msgs_base_seq_;

@@ -2,7 +2,8 @@
 //
 // Essay. A link has two independent directions.
 //
-// Sending. send() copies a message into `msgs_`. Messages are cut into segments of at most one
+// Sending. send() puts a message in `msgs_`: a copy, or (zero-copy send) a reference to the
+// application's buffer that is dropped when the message is acknowledged. Messages are cut into segments of at most one
 // frame's payload; each new segment takes the next TxID, and a retransmission reuses its TxID
 // (as the spec requires). `segs_[i]` is the segment with TxID snd_una + i. A segment is in flight
 // from its (re)transmission until it is acknowledged (cumulatively or selectively) or declared
@@ -57,7 +58,7 @@ struct Segment {
 };
 
 struct OutMessage {
-  std::vector<std::uint8_t> bytes;
+  SharedBytes data;              // the message (a copy, or the application's buffer by reference)
   std::uint32_t last_tx_id = 0;  // valid once fully segmented
   bool fully_segmented = false;
 };
@@ -71,6 +72,7 @@ struct RxSlot {
 // A segment chosen for transmission.
 struct OutSegment {
   std::uint32_t tx_id = 0;
+  const std::shared_ptr<const void>* owner = nullptr;  // keeps `data` alive
   const std::uint8_t* data = nullptr;
   std::uint32_t len = 0;
   bool eom = false;
@@ -122,7 +124,12 @@ class Connection {
   bool close_pending = false;
 
   // ---- send side ----------------------------------------------------------------------------
-  Status enqueue(std::span<const std::uint8_t> message, std::uint64_t send_buffer_bytes);
+  bool send_buffer_has_room(std::size_t size, std::uint64_t send_buffer_bytes) const {
+    return queued_bytes_ == 0 || queued_bytes_ + size <= send_buffer_bytes;
+  }
+  Status send_buffer_full(std::uint64_t send_buffer_bytes) const;
+  // Takes the message by reference (SharedBytes::copy_of for a copying send).
+  Status enqueue(SharedBytes message, std::uint64_t send_buffer_bytes);
   // True when a data segment may be sent at `now` (window, pacing, pause).
   bool data_sendable(TimeNs now) const;
   // Earliest time a waiting data segment may be sent (pacing / pause), or kNever.

@@ -2,6 +2,7 @@
 #include "weft/transport/endpoint.h"
 
 #include <algorithm>
+#include <cstring>
 #include <queue>
 #include <unordered_map>
 
@@ -99,6 +100,10 @@ struct Endpoint::Impl {
   Ring<ControlReply> control;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::vector<std::vector<std::uint8_t>> delivered;  // scratch for on_payload
+  bool gather = false;  // poll_transmit_gather: PAYLOADs by reference
+
+  // Whether send() of `size` bytes on (peer, vc) would be accepted; sets `c` to the link.
+  Status check_send(NodeId peer, Vc vc, std::size_t size, Connection*& c);
 
   Impl(Endpoint& e, const EndpointConfig& c)
       : ep(e), cfg(c), compat(c.profile == Profile::kTtpoeCompat),
@@ -255,10 +260,17 @@ struct Endpoint::Impl {
 
   // ---- transmit ---------------------------------------------------------------------------------
 
-  std::size_t write(std::span<std::uint8_t> buf, NodeId peer, std::uint8_t vc,
-                    const wire::TtpHeader& h, const wire::Extensions& ext,
-                    std::span<const std::uint8_t> payload, Transmit& out) {
-    std::size_t n = wire::encode(cfg.encapsulation, cfg.node_id, peer, h, ext, payload, buf);
+  // Fills `out` for a frame of `n` encoded bytes (0: it did not fit) plus an optional payload
+  // sent by reference.
+  std::size_t written(std::size_t n, NodeId peer, std::uint8_t vc, const wire::TtpHeader& h,
+                      std::span<const std::uint8_t> payload, const std::shared_ptr<const void>* owner,
+                      Transmit& out) {
+    out.payload = payload;
+    if (owner != nullptr) {
+      out.payload_owner = *owner;
+    } else {
+      out.payload_owner.reset();
+    }
     out.peer = peer;
     out.vc = static_cast<Vc>(vc);
     out.bytes = n;
@@ -266,6 +278,21 @@ struct Endpoint::Impl {
     out.opcode = h.opcode;
     ++ep.stats_.frames_sent;
     return n;
+  }
+
+  std::size_t write(std::span<std::uint8_t> buf, NodeId peer, std::uint8_t vc,
+                    const wire::TtpHeader& h, const wire::Extensions& ext,
+                    std::span<const std::uint8_t> payload, Transmit& out) {
+    const std::size_t n = wire::encode(cfg.encapsulation, cfg.node_id, peer, h, ext, payload, buf);
+    return written(n, peer, vc, h, {}, nullptr, out);
+  }
+
+  // A PAYLOAD by reference: headers in `buf`, the payload named in `out` (poll_transmit_gather).
+  std::size_t write_gather(std::span<std::uint8_t> buf, NodeId peer, std::uint8_t vc, const wire::TtpHeader& h,
+                           std::span<const std::uint8_t> payload, const std::shared_ptr<const void>& owner,
+                           Transmit& out) {
+    const std::size_t n = wire::encode_headers(cfg.encapsulation, cfg.node_id, peer, h, {}, payload.size(), buf);
+    return written(n, peer, vc, h, payload, &owner, out);
   }
 
   wire::Features features(const Connection& c) const {
@@ -370,6 +397,9 @@ struct Endpoint::Impl {
       }
       ++c->stats.payloads_sent;
       c->stats.payload_bytes_sent += seg.len;
+      if (gather && seg.len >= kGatherMinPayloadBytes) {
+        return write_gather(buf, c->peer, vc, h, {seg.data, seg.len}, *seg.owner, out) > 0;
+      }
       return write(buf, c->peer, vc, h, ext, {seg.data, seg.len}, out) > 0;
     }
     return false;
@@ -729,8 +759,39 @@ Status Endpoint::open(NodeId peer, Vc vc, TimeNs now) {
   return Ok{};
 }
 
+SharedBytes SharedBytes::adopt(std::vector<std::uint8_t>&& v) {
+  auto owned = std::make_shared<const std::vector<std::uint8_t>>(std::move(v));
+  const std::span<const std::uint8_t> bytes(*owned);
+  return SharedBytes{std::move(owned), bytes};
+}
+
+SharedBytes SharedBytes::copy_of(std::span<const std::uint8_t> b) {
+  // One allocation holds the reference count and the bytes.
+  std::shared_ptr<std::uint8_t[]> owned = std::make_shared_for_overwrite<std::uint8_t[]>(b.size());
+  if (!b.empty()) std::memcpy(owned.get(), b.data(), b.size());
+  const std::span<const std::uint8_t> bytes(owned.get(), b.size());
+  return SharedBytes{std::move(owned), bytes};
+}
+
 Status Endpoint::send(NodeId peer, Vc vc, std::span<const std::uint8_t> message, TimeNs now) {
-  Connection* c = impl_->find(peer, vc);
+  // Checked before copying, so a refused send costs no copy.
+  Connection* c = nullptr;
+  if (Status s = impl_->check_send(peer, vc, message.size(), c); !s.ok()) return s;
+  Status s = c->enqueue(SharedBytes::copy_of(message), config_.send_buffer_bytes);
+  if (s.ok()) impl_->update(c, now);
+  return s;
+}
+
+Status Endpoint::send_shared(NodeId peer, Vc vc, SharedBytes message, TimeNs now) {
+  Connection* c = nullptr;
+  if (Status s = impl_->check_send(peer, vc, message.bytes.size(), c); !s.ok()) return s;
+  Status s = c->enqueue(std::move(message), config_.send_buffer_bytes);
+  if (s.ok()) impl_->update(c, now);
+  return s;
+}
+
+Status Endpoint::Impl::check_send(NodeId peer, Vc vc, std::size_t size, Connection*& c) {
+  c = find(peer, vc);
   if (!c) {
     return Status(Error::kNoSuchConnection, "no link to node " + std::to_string(peer) + " " +
                                                 std::string(vc_name(vc)) + "; call open() first");
@@ -738,16 +799,14 @@ Status Endpoint::send(NodeId peer, Vc vc, std::span<const std::uint8_t> message,
   if (c->close_requested || c->state == LinkState::kCloseSent || c->state == LinkState::kCloseRecd) {
     return Status(Error::kClosing, "the link is closing; no new messages are accepted");
   }
-  if (config_.profile == Profile::kTtpoeCompat &&
-      (message.empty() || message.size() > max_payload_bytes(config_))) {
+  if (compat && (size == 0 || size > max_payload_bytes(cfg))) {
     return Status(Error::kInvalidArgument,
-                  "ttpoe-compat messages are 1.." + std::to_string(max_payload_bytes(config_)) +
-                      " B (one PAYLOAD each); got " + std::to_string(message.size()) +
+                  "ttpoe-compat messages are 1.." + std::to_string(max_payload_bytes(cfg)) +
+                      " B (one PAYLOAD each); got " + std::to_string(size) +
                       " B. The weft profile segments messages of any size.");
   }
-  Status s = c->enqueue(message, config_.send_buffer_bytes);
-  if (s.ok()) impl_->update(c, now);
-  return s;
+  if (!c->send_buffer_has_room(size, cfg.send_buffer_bytes)) return c->send_buffer_full(cfg.send_buffer_bytes);
+  return Ok{};
 }
 
 Status Endpoint::close(NodeId peer, Vc vc, TimeNs now) {
@@ -767,6 +826,12 @@ void Endpoint::on_frame(std::span<const std::uint8_t> frame, TimeNs now, NodeId 
 }
 
 bool Endpoint::poll_transmit(std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
+  impl_->gather = false;
+  return impl_->poll_transmit(buf, now, out);
+}
+
+bool Endpoint::poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
+  impl_->gather = true;
   return impl_->poll_transmit(buf, now, out);
 }
 
@@ -784,9 +849,12 @@ TimeNs Endpoint::next_timer() const {
 void Endpoint::on_timer(TimeNs now) { impl_->on_timer(now); }
 
 std::optional<Event> Endpoint::poll_event() {
-  if (events_.empty()) return std::nullopt;
-  Event ev = std::move(events_.front());
-  events_.pop_front();
+  if (events_head_ >= events_.size()) return std::nullopt;
+  Event ev = std::move(events_[events_head_++]);
+  if (events_head_ == events_.size()) {
+    events_.clear();
+    events_head_ = 0;
+  }
   if (ev.kind == EventKind::kMessage) {
     if (Connection* c = impl_->find(ev.peer, ev.vc)) {
       c->undelivered_bytes -= std::min<std::uint64_t>(c->undelivered_bytes, ev.message.size());

@@ -241,15 +241,13 @@ std::size_t header_bytes(Encapsulation enc, const Extensions& ext) {
   return (enc == Encapsulation::kEthernet ? kL2HeaderBytes : kTtpBytes) + extension_bytes(ext);
 }
 
-std::size_t encode(Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
-                   const Extensions& ext, std::span<const std::uint8_t> payload,
-                   std::span<std::uint8_t> out) {
-  const std::size_t ext_len = extension_bytes(ext);
-  const std::size_t body = kTtpBytes + ext_len + payload.size();
-  std::size_t len = enc == Encapsulation::kEthernet ? kEthHeaderBytes + kTthBytes + kTshBytes + body : body;
-  const std::size_t padded = enc == Encapsulation::kEthernet && len < kMinSendFrameBytes ? kMinSendFrameBytes : len;
-  if (padded > out.size() || len > 0xFFFF) return 0;
-  Writer w(out.data());
+namespace {
+
+// Writes every header of a frame whose payload is `payload_len` bytes; returns the writer
+// positioned where the payload goes.
+Writer write_headers(Writer w, Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
+                     const Extensions& ext, std::size_t ext_len, std::size_t payload_len) {
+  const std::size_t body = kTtpBytes + ext_len + payload_len;
   if (enc == Encapsulation::kEthernet) {
     w.mac(dst_node);
     w.mac(src_node);
@@ -295,9 +293,32 @@ std::size_t encode(Encapsulation enc, NodeId src_node, NodeId dst_node, const Tt
       }
     }
   }
+  return w;
+}
+
+}  // namespace
+
+std::size_t encode(Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
+                   const Extensions& ext, std::span<const std::uint8_t> payload,
+                   std::span<std::uint8_t> out) {
+  const std::size_t ext_len = extension_bytes(ext);
+  const std::size_t len = header_bytes(enc, ext) + payload.size();
+  const std::size_t padded = enc == Encapsulation::kEthernet && len < kMinSendFrameBytes ? kMinSendFrameBytes : len;
+  if (padded > out.size() || len > 0xFFFF) return 0;
+  Writer w = write_headers(Writer(out.data()), enc, src_node, dst_node, ttp, ext, ext_len, payload.size());
   w.bytes(payload);
   if (padded > len) w.zeros(padded - len);
   return padded;
+}
+
+std::size_t encode_headers(Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
+                           const Extensions& ext, std::size_t payload_len, std::span<std::uint8_t> out) {
+  const std::size_t ext_len = extension_bytes(ext);
+  const std::size_t head = header_bytes(enc, ext);
+  const bool needs_padding = enc == Encapsulation::kEthernet && head + payload_len < kMinSendFrameBytes;
+  if (head > out.size() || head + payload_len > 0xFFFF || needs_padding) return 0;
+  (void)write_headers(Writer(out.data()), enc, src_node, dst_node, ttp, ext, ext_len, payload_len);
+  return head;
 }
 
 }  // namespace weft::transport::wire

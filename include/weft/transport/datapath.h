@@ -26,12 +26,19 @@ namespace weft::transport {
 
 class PcapWriter;
 
-// A frame to send. `bytes` is the encoded frame (TTP for UDP, Ethernet for DPDK).
+// A frame to send. `bytes` is the encoded frame (TTP for UDP, Ethernet for DPDK), or, for a
+// datapath that gathers (Datapath::gathers()), its headers, with `payload` following them on the
+// wire.
 struct TxFrame {
   std::span<const std::uint8_t> bytes;
   NodeId peer = 0;
   Vc vc = Vc::kData;          // mapped to DSCP (UDP) or 802.1p priority (DPDK)
   std::uint16_t entropy = 0;  // multipath entropy (weft)
+  std::span<const std::uint8_t> payload = {};  // gathered payload (empty: the frame is `bytes`)
+
+  std::size_t size() const { return bytes.size() + payload.size(); }
+  // The whole frame as one span: `bytes` itself, or both pieces copied into `scratch`.
+  std::span<const std::uint8_t> flatten(std::vector<std::uint8_t>& scratch) const;
 };
 
 // A received frame; `bytes` stays valid until the next rx_burst.
@@ -52,6 +59,10 @@ class Datapath {
   virtual std::size_t tx_burst(std::span<const TxFrame> frames) = 0;
   // Receives up to out.size() frames without blocking; returns how many.
   virtual std::size_t rx_burst(std::span<RxFrame> out) = 0;
+  // True when tx_burst accepts frames in two pieces (TxFrame::payload): the driver then hands
+  // PAYLOADs over by reference (Endpoint::poll_transmit_gather) and the payload is copied once,
+  // by the datapath (into the kernel, or into an mbuf). False: every frame is whole in `bytes`.
+  virtual bool gathers() const { return false; }
   // A file descriptor that becomes readable when rx_burst has work, or -1 for busy-poll backends.
   virtual int wait_fd() const { return -1; }
   // Capture every frame sent and received into `pcap` (null stops). UDP frames are written as
@@ -84,7 +95,9 @@ class Driver {
   ~Driver();
 
   // One iteration; waits at most `max_wait_ns` for input when nothing is due (blocking mode).
-  void step(TimeNs max_wait_ns);
+  void step(TimeNs max_wait_ns) { step_at(options_.clock(), max_wait_ns); }
+  // The same, with the clock just read by the caller (one reading per busy-poll pass).
+  void step_at(TimeNs now, TimeNs max_wait_ns);
   // Runs steps, handing each event to `on_event`, until it returns true or `deadline` passes
   // (monotonic ns). Returns false on deadline.
   template <typename OnEvent>
@@ -95,7 +108,7 @@ class Driver {
       }
       const TimeNs now = options_.clock();
       if (now >= deadline) return false;
-      step(deadline - now);
+      step_at(now, deadline - now);
     }
   }
   Endpoint& endpoint() { return endpoint_; }
@@ -109,7 +122,9 @@ class Driver {
   Datapath& datapath_;
   Options options_;
   std::vector<std::vector<std::uint8_t>> tx_bufs_;
+  std::vector<std::shared_ptr<const void>> tx_owners_;  // keep gathered payloads alive, per buffer
   std::vector<TxFrame> tx_pending_;  // encoded but not yet accepted by the datapath
+  bool gather_ = false;
   std::size_t tx_head_ = 0;
   std::vector<RxFrame> rx_;
   std::uint64_t frames_sent_ = 0;
@@ -135,6 +150,7 @@ class FaultShim final : public Datapath {
   std::size_t tx_burst(std::span<const TxFrame> frames) override;
   std::size_t rx_burst(std::span<RxFrame> out) override { return inner_.rx_burst(out); }
   int wait_fd() const override { return inner_.wait_fd(); }
+  bool gathers() const override { return inner_.gathers(); }
   void set_pcap(PcapWriter* pcap) override { inner_.set_pcap(pcap); }
   std::string describe() const override;
   std::uint64_t dropped() const { return dropped_; }

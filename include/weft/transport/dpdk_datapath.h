@@ -81,6 +81,7 @@ class DpdkDatapath final : public Datapath {
   std::size_t max_frame_bytes() const override { return options_.max_frame_bytes; }
   std::size_t tx_burst(std::span<const TxFrame> frames) override;
   std::size_t rx_burst(std::span<RxFrame> out) override;
+  bool gathers() const override { return true; }  // headers and payload are copied into one mbuf
   std::string describe() const override;
 
   const DpdkStats& stats() const { return stats_; }
@@ -98,6 +99,7 @@ class DpdkDatapath final : public Datapath {
   std::array<rte_mbuf*, kMaxBurst> rx_held_{};
   std::size_t rx_held_count_ = 0;
   DpdkStats stats_;
+  std::vector<std::uint8_t> pcap_scratch_;  // a gathered frame made whole for the capture
 };
 
 // Nanoseconds from the TSC (rte_get_tsc_cycles scaled by rte_get_tsc_hz), for

@@ -17,7 +17,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -125,14 +124,36 @@ struct Event {
   LinkStats stats;                    // kClosed / kError: the link's final counters
 };
 
+// A message the endpoint holds by reference instead of copying (zero-copy send). `owner` keeps
+// `bytes` alive; the endpoint drops its references once every byte is acknowledged (or the link
+// fails), so a custom deleter on `owner` tells the application its buffer is free again. The
+// bytes must not change while the endpoint holds them.
+struct SharedBytes {
+  std::shared_ptr<const void> owner;
+  std::span<const std::uint8_t> bytes;
+  // Takes ownership of `v` (no copy).
+  static SharedBytes adopt(std::vector<std::uint8_t>&& v);
+  // Copies `b` into a new buffer.
+  static SharedBytes copy_of(std::span<const std::uint8_t> b);
+};
+
 // What poll_transmit wrote.
 struct Transmit {
   NodeId peer = 0;
   Vc vc = Vc::kData;
-  std::size_t bytes = 0;      // frame length in the buffer
+  std::size_t bytes = 0;      // frame length in the buffer (poll_transmit_gather: headers only)
   std::uint16_t entropy = 0;  // weft multipath entropy (also in the header); 0 in compat
   wire::Opcode opcode = wire::Opcode::kOpen;
+  // poll_transmit_gather only: payload bytes that follow the buffer's bytes on the wire, kept
+  // alive by `payload_owner` (hold it until the frame is sent). Empty when the frame is whole in
+  // the buffer.
+  std::span<const std::uint8_t> payload;
+  std::shared_ptr<const void> payload_owner;
 };
+
+// poll_transmit_gather hands out payloads of at least this many bytes by reference; shorter ones
+// are copied behind the headers (an iovec costs more than copying a few hundred bytes).
+inline constexpr std::size_t kGatherMinPayloadBytes = 512;
 
 class Connection;  // internal
 
@@ -151,6 +172,9 @@ class Endpoint {
   // segmented; compat: 1..1024 B, one PAYLOAD each. Fails with kSendBufferFull when the link's
   // send buffer is full (retry after progress), kInvalidArgument for sizes the profile forbids.
   Status send(NodeId peer, Vc vc, std::span<const std::uint8_t> message, TimeNs now);
+  // Zero-copy send: the endpoint keeps a reference to `message` instead of copying it, and
+  // releases it when the message is acknowledged (or the link fails). Same rules as above.
+  Status send_shared(NodeId peer, Vc vc, SharedBytes message, TimeNs now);
   // Graceful close: queued messages are still delivered, then CLOSE/CLOSE_ACK. kClosed follows.
   Status close(NodeId peer, Vc vc, TimeNs now);
 
@@ -160,12 +184,16 @@ class Endpoint {
   // Writes the next frame to send into `buf` (at least max_frame_bytes long). Returns false when
   // there is nothing to send now; call again after on_frame/on_timer/send.
   bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, Transmit& out);
+  // As poll_transmit, but a PAYLOAD of at least kGatherMinPayloadBytes is not copied: only its
+  // headers are written to `buf` and out.payload names the payload bytes (for datapaths that send
+  // scatter-gather lists; see Datapath::gathers()).
+  bool poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Transmit& out);
   // Earliest time on_timer must be called, or kNever.
   TimeNs next_timer() const;
   void on_timer(TimeNs now);
   // Next application event, if any.
   std::optional<Event> poll_event();
-  bool has_events() const { return !events_.empty(); }
+  bool has_events() const { return events_head_ < events_.size(); }
 
   // Introspection.
   LinkState state(NodeId peer, Vc vc) const;
@@ -181,7 +209,11 @@ class Endpoint {
   EndpointConfig config_;
   EndpointStats stats_;
   std::unique_ptr<Impl> impl_;
-  std::deque<Event> events_;
+  // Pending events are events_[events_head_..]; the vector is cleared (keeping its capacity)
+  // once all are taken, so steady traffic allocates nothing here (a deque of events this size
+  // allocated and freed a node per event).
+  std::vector<Event> events_;
+  std::size_t events_head_ = 0;
 };
 
 }  // namespace weft::transport

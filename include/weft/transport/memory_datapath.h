@@ -23,6 +23,9 @@ class MemoryDatapath final : public Datapath {
   // Accepts frames while the peer's queue has room (backpressure, never drops).
   std::size_t tx_burst(std::span<const TxFrame> frames) override;
   std::size_t rx_burst(std::span<RxFrame> out) override;
+  // Gathered frames are copied whole into the queue, as a NIC would DMA them: the Driver's
+  // scatter-gather path runs in tests without sockets.
+  bool gathers() const override { return true; }
   std::string describe() const override { return "memory pair"; }
 
  private:

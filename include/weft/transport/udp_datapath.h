@@ -27,6 +27,10 @@ struct UdpOptions {
   std::size_t max_frame_bytes = 9000;  // largest TTP frame (datagram payload)
   bool gso = true;                   // use UDP_SEGMENT when the kernel supports it
   bool gro = true;                   // use UDP_GRO when the kernel supports it
+  bool gro_adaptive = true;          // GRO only while traffic is bulk: on when a receive finds a
+                                     // queue (>= 8 datagrams), off after 1024 receives in a row
+                                     // found one lone datagram. A GRO socket adds ~0.2 us to each
+                                     // small datagram's path on loopback (docs/performance.md).
   int socket_buffer_bytes = 32 << 20;  // SO_SNDBUF / SO_RCVBUF (FORCE variants tried as root)
   std::size_t batch = 32;            // messages per sendmmsg / recvmmsg (a GSO message holds up to
                                      // 64 datagrams; a GRO message up to 64 KiB of them)
@@ -62,6 +66,7 @@ class UdpDatapath final : public Datapath {
   std::size_t tx_burst(std::span<const TxFrame> frames) override;
   std::size_t rx_burst(std::span<RxFrame> out) override;
   int wait_fd() const override;
+  bool gathers() const override { return true; }
   std::string describe() const override;
 
   UdpAddress local_address() const;
@@ -71,7 +76,8 @@ class UdpDatapath final : public Datapath {
   // True while UDP GSO is in use: the startup probe succeeded and the kernel has not refused a
   // GSO send (EIO/EINVAL/EOPNOTSUPP turns it off for good, and the frames go out one by one).
   bool gso_enabled() const;
-  bool gro_enabled() const;  // the receive side asked for UDP_GRO and the kernel accepted
+  bool gro_enabled() const;  // UDP_GRO is on now (the kernel accepted it; adaptive: traffic is bulk)
+  std::uint64_t gro_switches() const;  // adaptive GRO: times it was turned on or off
   // Counters since construction; datagrams are TTP frames (a GSO send of 7 counts 7).
   std::uint64_t datagrams_sent() const;
   std::uint64_t datagrams_received() const;

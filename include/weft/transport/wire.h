@@ -169,6 +169,14 @@ std::size_t header_bytes(Encapsulation enc, const Extensions& ext);
                                  const TtpHeader& ttp, const Extensions& ext,
                                  std::span<const std::uint8_t> payload, std::span<std::uint8_t> out);
 
+// Encodes only the headers of a frame whose `payload_len` payload bytes the caller sends from
+// elsewhere (scatter-gather: the payload follows the returned bytes on the wire). Returns the
+// header length, or 0 if `out` is too small, the frame too long, or it would need Ethernet
+// padding (use encode() for short frames).
+[[nodiscard]] std::size_t encode_headers(Encapsulation enc, NodeId src_node, NodeId dst_node,
+                                         const TtpHeader& ttp, const Extensions& ext,
+                                         std::size_t payload_len, std::span<std::uint8_t> out);
+
 // 32-bit serial-number arithmetic (RFC 1982): a is younger (later) than b.
 inline constexpr bool id_after(std::uint32_t a, std::uint32_t b) {
   return static_cast<std::int32_t>(a - b) > 0;

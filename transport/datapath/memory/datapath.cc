@@ -1,5 +1,7 @@
 #include "weft/transport/memory_datapath.h"
 
+#include <algorithm>
+
 #include "weft/transport/pcap.h"
 
 namespace weft::transport {
@@ -17,8 +19,10 @@ std::size_t MemoryDatapath::tx_burst(std::span<const TxFrame> frames) {
   std::size_t n = 0;
   for (const TxFrame& f : frames) {
     if (out_->frames.size() >= out_->limit) break;
-    out_->frames.emplace_back(f.bytes.begin(), f.bytes.end());
-    if (pcap_) pcap_->write_ethernet(monotonic_now_ns(), f.bytes);
+    std::vector<std::uint8_t>& copy = out_->frames.emplace_back(f.size());
+    std::copy(f.bytes.begin(), f.bytes.end(), copy.begin());
+    std::copy(f.payload.begin(), f.payload.end(), copy.begin() + static_cast<std::ptrdiff_t>(f.bytes.size()));
+    if (pcap_) pcap_->write_ethernet(monotonic_now_ns(), copy);
     ++n;
   }
   return n;

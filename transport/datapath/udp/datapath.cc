@@ -5,7 +5,9 @@
 // sendmmsg. A msghdr is one datagram, or, with GSO, a run of frames to the same peer on the same
 // VC whose sizes are equal (the last may be shorter): the frames become the iovecs of one
 // super-datagram and a UDP_SEGMENT cmsg tells the kernel where to cut it (<= 64 segments,
-// <= 65507 B). Every msghdr carries an IP_TOS cmsg (DSCP of the VC, ECT(0)). The iovecs point
+// <= 65507 B). A gathered frame (headers + payload by reference) is two iovecs, so the payload
+// goes from the application's buffer to the kernel with no copy in between. The socket's own TOS is the data VC's (DSCP, ECT(0));
+// a frame on another VC carries an IP_TOS cmsg. The iovecs point
 // into the caller's frames: the kernel copies them during the call, so nothing is copied here.
 // EAGAIN/ENOBUFS stop the burst and report how many frames were accepted; any other error counts
 // the msghdr's datagrams in send_errors() and moves on (the transport retransmits). A GSO send
@@ -136,7 +138,11 @@ struct UdpDatapath::Impl {
   int fd = -1;
   UdpAddress local;
   bool gso = false;
-  bool gro = false;
+  bool gro = false;            // UDP_GRO on now
+  bool gro_supported = false;  // the kernel accepted UDP_GRO at startup
+  std::uint32_t lone_receives = 0;  // adaptive GRO: receives in a row that found one plain datagram
+  std::uint64_t gro_switches = 0;
+  int default_tos = -1;  // the socket's IP_TOS (frames with another TOS carry a cmsg); -1: none
 
   // Peers: node id n names peers[n - 1].
   std::vector<UdpAddress> peers;
@@ -162,12 +168,15 @@ struct UdpDatapath::Impl {
   std::vector<NodeId> rx_peer;
   std::vector<bool> rx_ce;
   std::size_t rx_count = 0;   // messages in the last recvmmsg
+  std::size_t rx_filled = 0;  // msghdrs the kernel wrote in the last recvmmsg (to reset)
+  bool rx_light = true;       // the last receive found at most one message: use recvmsg
   std::size_t rx_next = 0;    // message being handed out
   std::size_t rx_offset = 0;  // offset of the next frame inside it
 
   std::uint64_t sent = 0, received = 0, send_errors = 0, receive_drops = 0, gso_sends = 0,
                 gro_receives = 0;
   std::uint8_t last_tos = 0;
+  std::vector<std::uint8_t> pcap_scratch;  // a gathered frame made whole for the capture
 
   NodeId id_for(UdpAddress a) {
     const std::uint64_t key = address_key(a);
@@ -184,6 +193,47 @@ struct UdpDatapath::Impl {
     last_key = key;
     last_id = id;
     return id;
+  }
+
+  // Sends `count` prepared msghdrs from `first`; returns how many the kernel took, or -1 (errno).
+  // A lone plain datagram (no cmsg, one iovec) goes by sendto, which skips copying a msghdr in
+  // (about 70 ns of a 64 B round trip's path on loopback).
+  int send_messages(std::size_t first, std::size_t count) {
+    const msghdr& h = tx_msgs[first].msg_hdr;
+    if (count == 1 && h.msg_controllen == 0 && h.msg_iovlen == 1) {
+      const ssize_t n = ::sendto(fd, h.msg_iov[0].iov_base, h.msg_iov[0].iov_len, MSG_DONTWAIT,
+                                 static_cast<const sockaddr*>(h.msg_name), h.msg_namelen);
+      return n >= 0 ? 1 : -1;
+    }
+    return ::sendmmsg(fd, &tx_msgs[first], static_cast<unsigned>(count), MSG_DONTWAIT);
+  }
+
+  void set_gro(bool enable) {
+    const int value = enable ? 1 : 0;
+    if (::setsockopt(fd, SOL_UDP, UDP_GRO, &value, sizeof value) == 0) {
+      gro = enable;
+      ++gro_switches;
+    }
+    lone_receives = 0;
+  }
+
+  // Adaptive GRO, after a receive call that returned `messages` msghdrs, `coalesced` of them GRO
+  // super-datagrams. A super-datagram still queued when GRO goes off arrives without its segment
+  // size and is dropped (counted in receive_drops; the transport resends it): GRO goes off only
+  // after a long run of lone datagrams, when the queue is almost surely empty.
+  void adapt_gro(std::size_t messages, std::size_t coalesced) {
+    if (!gro_supported || !options.gro_adaptive || messages == 0) return;
+    constexpr std::size_t kGroOnBatch = 8;
+    constexpr std::uint32_t kGroOffAfter = 1024;
+    if (!gro) {
+      if (messages >= kGroOnBatch) set_gro(true);
+      return;
+    }
+    if (messages == 1 && coalesced == 0) {
+      if (++lone_receives >= kGroOffAfter) set_gro(false);
+    } else {
+      lone_receives = 0;
+    }
   }
 
   const UdpAddress* address_of(NodeId id) const {
@@ -221,22 +271,30 @@ UdpDatapath::UdpDatapath(const UdpOptions& options) : impl_(std::make_unique<Imp
   set_buffer(d.fd, SO_RCVBUFFORCE, SO_RCVBUF, d.options.socket_buffer_bytes);
   const int on = 1;
   (void)::setsockopt(d.fd, IPPROTO_IP, IP_RECVTOS, &on, sizeof on);
+  // The socket's own TOS is the data VC's, so the bulk of frames need no IP_TOS cmsg.
+  d.default_tos = udp_tos_for_vc(Vc::kData);
+  if (::setsockopt(d.fd, IPPROTO_IP, IP_TOS, &d.default_tos, sizeof d.default_tos) != 0) d.default_tos = -1;
   if (d.options.gso) {
     // Probe: a kernel without UDP GSO rejects the option (ENOPROTOOPT). 0 = no socket default;
     // every GSO send names its segment size in a cmsg.
     const int zero = 0;
     d.gso = ::setsockopt(d.fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof zero) == 0;
   }
-  if (d.options.gro) d.gro = ::setsockopt(d.fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+  if (d.options.gro) {
+    d.gro_supported = ::setsockopt(d.fd, SOL_UDP, UDP_GRO, &on, sizeof on) == 0;
+    d.gro = d.gro_supported;
+    if (d.gro && d.options.gro_adaptive) d.set_gro(false);  // light until a queue shows up
+    d.gro_switches = 0;
+  }
 
   const std::size_t batch = d.options.batch;
   d.tx_msgs.resize(batch);
   d.tx_names.resize(batch);
-  d.tx_iov.resize(batch * kMaxGsoSegments);
+  d.tx_iov.resize(batch * kMaxGsoSegments * 2);  // headers + gathered payload per frame
   d.tx_control.resize(batch);
   d.tx_frames.resize(batch);
 
-  d.rx_buffer_bytes = d.gro ? kGroBufferBytes : d.options.max_frame_bytes;
+  d.rx_buffer_bytes = d.gro_supported ? kGroBufferBytes : d.options.max_frame_bytes;
   d.rx_memory.resize(batch * d.rx_buffer_bytes);
   d.rx_msgs.resize(batch);
   d.rx_names.resize(batch);
@@ -247,6 +305,14 @@ UdpDatapath::UdpDatapath(const UdpOptions& options) : impl_(std::make_unique<Imp
   d.rx_ce.resize(batch);
   for (std::size_t i = 0; i < batch; ++i) {
     d.rx_iov[i] = {d.rx_memory.data() + i * d.rx_buffer_bytes, d.rx_buffer_bytes};
+    msghdr& h = d.rx_msgs[i].msg_hdr;
+    h = {};
+    h.msg_name = &d.rx_names[i];
+    h.msg_namelen = sizeof(sockaddr_in);
+    h.msg_iov = &d.rx_iov[i];
+    h.msg_iovlen = 1;
+    h.msg_control = d.rx_control[i].bytes;
+    h.msg_controllen = sizeof d.rx_control[i].bytes;
   }
   d.peers.reserve(64);
   d.ids.reserve(64);
@@ -264,6 +330,7 @@ std::optional<UdpAddress> UdpDatapath::peer_address(NodeId id) const {
 }
 bool UdpDatapath::gso_enabled() const { return impl_->gso; }
 bool UdpDatapath::gro_enabled() const { return impl_->gro; }
+std::uint64_t UdpDatapath::gro_switches() const { return impl_->gro_switches; }
 std::uint64_t UdpDatapath::datagrams_sent() const { return impl_->sent; }
 std::uint64_t UdpDatapath::datagrams_received() const { return impl_->received; }
 std::uint64_t UdpDatapath::send_errors() const { return impl_->send_errors; }
@@ -273,8 +340,9 @@ std::uint64_t UdpDatapath::gro_receives() const { return impl_->gro_receives; }
 std::uint8_t UdpDatapath::last_rx_tos() const { return impl_->last_tos; }
 
 std::string UdpDatapath::describe() const {
-  return "udp " + format_udp_address(impl_->local) + " (gso " + (impl_->gso ? "on" : "off") + ", gro " +
-         (impl_->gro ? "on" : "off") + ")";
+  const Impl& d = *impl_;
+  const std::string gro = !d.gro_supported ? "off" : d.options.gro_adaptive ? "adaptive" : "on";
+  return "udp " + format_udp_address(d.local) + " (gso " + (d.gso ? "on" : "off") + ", gro " + gro + ")";
 }
 
 std::size_t UdpDatapath::tx_burst(std::span<const TxFrame> frames) {
@@ -295,39 +363,48 @@ std::size_t UdpDatapath::tx_burst(std::span<const TxFrame> frames) {
         continue;
       }
       std::size_t end = i + 1;
-      std::size_t total = f.bytes.size();
-      if (d.gso && !f.bytes.empty()) {
-        const std::size_t segment = f.bytes.size();
+      std::size_t total = f.size();
+      if (d.gso && total > 0) {
+        const std::size_t segment = total;
         while (end < frames.size() && end - i < kMaxGsoSegments && frames[end].peer == f.peer &&
-               frames[end].vc == f.vc && !frames[end].bytes.empty() && frames[end].bytes.size() <= segment &&
-               total + frames[end].bytes.size() <= kMaxUdpPayload) {
-          total += frames[end].bytes.size();
-          if (frames[end++].bytes.size() < segment) break;  // a shorter segment can only be the last
+               frames[end].vc == f.vc && frames[end].size() > 0 && frames[end].size() <= segment &&
+               total + frames[end].size() <= kMaxUdpPayload) {
+          total += frames[end].size();
+          if (frames[end++].size() < segment) break;  // a shorter segment can only be the last
         }
       }
       mmsghdr& m = d.tx_msgs[nmsg];
-      iovec* iov = &d.tx_iov[nmsg * kMaxGsoSegments];
+      iovec* iov = &d.tx_iov[nmsg * kMaxGsoSegments * 2];
+      std::size_t niov = 0;
       for (std::size_t k = i; k < end; ++k) {
-        iov[k - i] = {const_cast<std::uint8_t*>(frames[k].bytes.data()), frames[k].bytes.size()};
+        iov[niov++] = {const_cast<std::uint8_t*>(frames[k].bytes.data()), frames[k].bytes.size()};
+        if (!frames[k].payload.empty()) {
+          iov[niov++] = {const_cast<std::uint8_t*>(frames[k].payload.data()), frames[k].payload.size()};
+        }
       }
       d.tx_names[nmsg] = to_sockaddr(*to);
       m.msg_hdr = {};
       m.msg_hdr.msg_name = &d.tx_names[nmsg];
       m.msg_hdr.msg_namelen = sizeof(sockaddr_in);
       m.msg_hdr.msg_iov = iov;
-      m.msg_hdr.msg_iovlen = end - i;
+      m.msg_hdr.msg_iovlen = niov;
       m.msg_hdr.msg_control = d.tx_control[nmsg].bytes;
       m.msg_hdr.msg_controllen = sizeof d.tx_control[nmsg].bytes;
-      cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+      auto* c = reinterpret_cast<cmsghdr*>(d.tx_control[nmsg].bytes);
+      std::size_t control = 0;
       const int tos = udp_tos_for_vc(f.vc);
-      put_cmsg(c, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
-      std::size_t control = CMSG_SPACE(sizeof tos);
+      if (tos != d.default_tos) {
+        put_cmsg(c, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+        control += CMSG_SPACE(sizeof tos);
+        c = reinterpret_cast<cmsghdr*>(d.tx_control[nmsg].bytes + control);
+      }
       if (end - i > 1) {
-        const std::uint16_t segment = static_cast<std::uint16_t>(f.bytes.size());
-        put_cmsg(CMSG_NXTHDR(&m.msg_hdr, c), SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
+        const std::uint16_t segment = static_cast<std::uint16_t>(f.size());
+        put_cmsg(c, SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
         control += CMSG_SPACE(sizeof segment);
       }
       m.msg_hdr.msg_controllen = control;
+      if (control == 0) m.msg_hdr.msg_control = nullptr;
       d.tx_frames[nmsg] = end - i;
       ++nmsg;
       i = end;
@@ -337,7 +414,7 @@ std::size_t UdpDatapath::tx_burst(std::span<const TxFrame> frames) {
     std::size_t done = 0;
     std::size_t frame = accepted;
     while (done < nmsg) {
-      const int r = ::sendmmsg(d.fd, &d.tx_msgs[done], static_cast<unsigned>(nmsg - done), MSG_DONTWAIT);
+      const int r = d.send_messages(done, nmsg - done);
       if (r > 0) {
         for (int k = 0; k < r; ++k, ++done) {
           const std::size_t count = d.tx_frames[done];
@@ -345,7 +422,7 @@ std::size_t UdpDatapath::tx_burst(std::span<const TxFrame> frames) {
             const TimeNs now = monotonic_now_ns();
             for (std::size_t j = frame; j < frame + count; ++j) {
               pcap_->write_udp(now, d.local, *d.address_of(frames[j].peer), udp_tos_for_vc(frames[j].vc),
-                               frames[j].bytes);
+                               frames[j].flatten(d.pcap_scratch));
             }
           }
           d.sent += count;
@@ -377,25 +454,41 @@ std::size_t UdpDatapath::rx_burst(std::span<RxFrame> out) {
   if (out.empty()) return 0;
   if (d.rx_next >= d.rx_count) {
     // Everything from the last recvmmsg was handed out: the pool is free to refill.
-    const std::size_t want = d.gro ? d.options.batch : std::min(d.options.batch, out.size());
-    for (std::size_t i = 0; i < want; ++i) {
+    const std::size_t want = d.gro_supported ? d.options.batch : std::min(d.options.batch, out.size());
+    // The kernel rewrites only these fields of the msghdrs it filled last time; the rest were set
+    // up once, in the constructor (a busy-polling driver calls this in a tight loop).
+    for (std::size_t i = 0; i < d.rx_filled; ++i) {
       msghdr& h = d.rx_msgs[i].msg_hdr;
-      h = {};
-      h.msg_name = &d.rx_names[i];
       h.msg_namelen = sizeof(sockaddr_in);
-      h.msg_iov = &d.rx_iov[i];
-      h.msg_iovlen = 1;
-      h.msg_control = d.rx_control[i].bytes;
       h.msg_controllen = sizeof d.rx_control[i].bytes;
+      h.msg_flags = 0;
     }
+    // One message at a time while traffic is light: recvmmsg costs a second, failing receive
+    // after the one datagram a request/response exchange has waiting (about 70 ns on loopback).
+    const bool single = d.rx_light && want > 1;
     int r;
     do {
-      r = ::recvmmsg(d.fd, d.rx_msgs.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+      if (single) {
+        const ssize_t n = ::recvmsg(d.fd, &d.rx_msgs[0].msg_hdr, MSG_DONTWAIT);
+        if (n >= 0) d.rx_msgs[0].msg_len = static_cast<unsigned>(n);
+        r = n >= 0 ? 1 : -1;
+      } else {
+        r = ::recvmmsg(d.fd, d.rx_msgs.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+      }
     } while (r < 0 && errno == EINTR);
+    // A message received one at a time may have company: batch the next call. A batch that found
+    // at most one message goes back to single receives.
+    if (single) {
+      d.rx_light = r <= 0;
+    } else if (r >= 0 || errno == EAGAIN) {
+      d.rx_light = r <= 1;
+    }
     d.rx_count = r > 0 ? static_cast<std::size_t>(r) : 0;
+    d.rx_filled = d.rx_count;
     d.rx_next = 0;
     d.rx_offset = 0;
     const TimeNs now = pcap_ != nullptr ? monotonic_now_ns() : 0;
+    const std::uint64_t coalesced_before = d.gro_receives;
     for (std::size_t i = 0; i < d.rx_count; ++i) {
       msghdr& h = d.rx_msgs[i].msg_hdr;
       const std::size_t len = d.rx_msgs[i].msg_len;
@@ -430,6 +523,7 @@ std::size_t UdpDatapath::rx_burst(std::span<RxFrame> out) {
         }
       }
     }
+    d.adapt_gro(d.rx_count, d.gro_receives - coalesced_before);
   }
   std::size_t n = 0;
   while (n < out.size() && d.rx_next < d.rx_count) {
