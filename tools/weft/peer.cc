@@ -143,7 +143,7 @@ struct LinkRecord {
   TimeNs opened_ns = 0;
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
-  std::deque<std::vector<std::uint8_t>> echo_queue;  // echoes the send buffer could not take yet
+  std::deque<transport::SharedBytes> echo_queue;  // echoes the send buffer could not take yet
 };
 
 class Peer {
@@ -181,7 +181,7 @@ class Peer {
         ++r.messages;
         r.bytes += ev.message.size();
         if (o_.echo) {
-          r.echo_queue.push_back(std::move(ev.message));
+          r.echo_queue.push_back(transport::SharedBytes::adopt(std::move(ev.message)));  // echoed without a copy
           flush(ev.peer, ev.vc, r, now);
         }
         return;
@@ -223,7 +223,7 @@ class Peer {
   // Hands queued echoes to the endpoint until its send buffer is full.
   void flush(NodeId peer, Vc vc, LinkRecord& r, TimeNs now) {
     while (!r.echo_queue.empty()) {
-      const transport::Status s = ep_.send(peer, vc, r.echo_queue.front(), now);
+      const transport::Status s = ep_.send_shared(peer, vc, r.echo_queue.front(), now);
       if (s.ok()) {
         r.echo_queue.pop_front();
         continue;
