@@ -100,7 +100,6 @@ struct Endpoint::Impl {
   Ring<ControlReply> control;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::vector<std::vector<std::uint8_t>> delivered;  // scratch for on_payload
-  bool gather = false;  // poll_transmit_gather: PAYLOADs by reference
 
   // Whether send() of `size` bytes on (peer, vc) would be accepted; sets `c` to the link.
   Status check_send(NodeId peer, Vc vc, std::size_t size, Connection*& c);
@@ -305,7 +304,8 @@ struct Endpoint::Impl {
   }
 
   // Produces at most one frame for link `c`.
-  bool produce(Connection* c, std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
+  // `gather`: a large PAYLOAD goes by reference (poll_transmit_gather).
+  bool produce(Connection* c, std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
     wire::TtpHeader h;
     wire::Extensions ext;
     h.vc = static_cast<std::uint8_t>(c->vc);
@@ -405,7 +405,7 @@ struct Endpoint::Impl {
     return false;
   }
 
-  bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
+  bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
     if (!control.empty()) {
       ControlReply r = control.front();
       control.pop_front();
@@ -425,7 +425,7 @@ struct Endpoint::Impl {
       c->in_ready = false;
       const std::uint32_t key_slot = c->slot;
       const std::uint32_t key_gen = c->generation;
-      bool produced = produce(c, buf, now, out);
+      bool produced = produce(c, buf, now, gather, out);
       c = lookup(key_slot, key_gen);  // produce() may have closed the link
       if (c) update(c, now);
       if (produced) return true;
@@ -826,13 +826,11 @@ void Endpoint::on_frame(std::span<const std::uint8_t> frame, TimeNs now, NodeId 
 }
 
 bool Endpoint::poll_transmit(std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
-  impl_->gather = false;
-  return impl_->poll_transmit(buf, now, out);
+  return impl_->poll_transmit(buf, now, /*gather=*/false, out);
 }
 
 bool Endpoint::poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Transmit& out) {
-  impl_->gather = true;
-  return impl_->poll_transmit(buf, now, out);
+  return impl_->poll_transmit(buf, now, /*gather=*/true, out);
 }
 
 TimeNs Endpoint::next_timer() const {
