@@ -18,6 +18,7 @@
 
 #include "tools/weft/cli.h"
 #include "tools/weft/decode.h"
+#include "tools/weft/keygen.h"
 #include "tools/weft/net.h"
 
 namespace {
@@ -47,6 +48,7 @@ Examples:
   weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 8 --verify
   weft conformance --target udp://127.0.0.1:7000      # against a peer without --echo
   weft bench transport --datapath memory --loss 0,0.01 --repeat 1
+  weft keygen identity --out keys --name node1        # key files for authenticated links
 
 Exit status: 0 success, 1 a run failed, 2 usage error.)";
 
@@ -81,6 +83,11 @@ int check_subcommand_names(const std::vector<std::string>& args) {
   };
   if (args[0] == "decode") return 0;
   if (args[0] == "peer" || args[0] == "send" || args[0] == "conformance") return 0;
+  if (args[0] == "keygen") {
+    if (args.size() < 2) return usage_error("'weft keygen' needs a key kind: identity or cluster", "weft keygen");
+    if (args[1].starts_with("-") || args[1] == "identity" || args[1] == "cluster") return 0;
+    return usage_error("unknown key kind '" + args[1] + "' (available: identity, cluster)", "weft keygen");
+  }
   if (args[0] != "bench") {
     if (planned_in(kPlanned, args[0])) {
       return usage_error("'weft " + args[0] + "' is planned but not built yet", "weft");
@@ -121,6 +128,7 @@ int main(int argc, char** argv) {
   weft::tools::register_peer(app, action);
   weft::tools::register_send(app, action);
   weft::tools::register_conformance(app, action);
+  weft::tools::register_keygen(app, action);
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (int rc = check_subcommand_names(args); rc != 0) return rc;

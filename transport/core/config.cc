@@ -11,7 +11,8 @@ std::uint32_t max_payload_bytes(const EndpointConfig& c) {
     return std::min<std::uint32_t>(frame - headers, wire::kCompatMaxPayloadBytes);
   }
   std::uint32_t frame = std::clamp<std::uint32_t>(c.max_frame_bytes, 256, wire::kWeftMaxFrameBytes);
-  return frame - headers;
+  const std::uint32_t protection = c.credentials ? static_cast<std::uint32_t>(wire::kProtectionOverhead) : 0;
+  return frame - headers - protection;
 }
 
 EndpointConfig with_host_timers(EndpointConfig c) {

@@ -191,6 +191,7 @@ class Connection {
   // ---- endpoint bookkeeping -----------------------------------------------------------------
   std::uint32_t slot = 0;
   std::uint32_t generation = 0;
+  std::uint32_t keys = UINT32_MAX;  // secured endpoints: this link's entry in the key slab
   bool in_ready = false;
   TimeNs armed = kNever;
 

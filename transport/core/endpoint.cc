@@ -3,10 +3,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <queue>
+#include <stdexcept>
 #include <unordered_map>
 
+#include "crypto/handshake.h"
+#include "crypto/protection.h"
 #include "transport/core/connection.h"
+#include "weft/crypto/credentials.h"
 #include "transport/core/fsm.h"
 #include "transport/core/ring.h"
 
@@ -37,6 +42,11 @@ std::string_view drop_reason_name(DropReason r) {
     case DropReason::kRecvBufferFull: return "recv-buffer-full";
     case DropReason::kOutOfWindow: return "out-of-window";
     case DropReason::kGoBackNIgnored: return "go-back-n-ignored";
+    case DropReason::kBadTag: return "bad-tag";
+    case DropReason::kReplay: return "replay";
+    case DropReason::kUnknownKey: return "unknown-key";
+    case DropReason::kUnauthenticated: return "unauthenticated";
+    case DropReason::kStaleOpen: return "stale-open";
     case DropReason::kCount: break;
   }
   return "?";
@@ -74,6 +84,16 @@ struct ControlReply {
   std::uint32_t tx_id = 0;
   std::uint32_t rx_id = 0;
   std::uint16_t epoch = 0;
+  std::uint32_t keys = UINT32_MAX;  // secured: seal with this closed link's keys (a tombstone)
+};
+
+// Secured endpoints: the keys of a link that closed by sending the final CLOSE_ACK, kept until
+// the retry budget has passed so a repeated CLOSE (that CLOSE_ACK was lost) can still be
+// answered with an authenticated CLOSE_ACK. Wiped at expiry.
+struct Tombstone {
+  std::uint16_t epoch = 0;
+  std::uint32_t keys = UINT32_MAX;
+  TimeNs expiry = 0;
 };
 
 struct TimerEntry {
@@ -100,13 +120,43 @@ struct Endpoint::Impl {
   Ring<ControlReply> control;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::vector<std::vector<std::uint8_t>> delivered;  // scratch for on_payload
+  // Security (weft profile with credentials): handshake, key records, decryption scratch.
+  const bool secure;
+  std::unique_ptr<crypto::Handshake> hs;
+  std::unique_ptr<crypto::Protection> prot;
+  std::vector<std::uint8_t> plain;
+  TimeNs tx_now = 0;  // `now` of the entry point in progress (sealing, tombstones need it)
+  std::unordered_map<std::uint64_t, Tombstone> tombstones;  // by link_key
+  std::deque<std::pair<TimeNs, std::uint64_t>> tombstone_order;  // (expiry, link key)
 
   // Whether send() of `size` bytes on (peer, vc) would be accepted; sets `c` to the link.
   Status check_send(NodeId peer, Vc vc, std::size_t size, Connection*& c);
 
   Impl(Endpoint& e, const EndpointConfig& c)
       : ep(e), cfg(c), compat(c.profile == Profile::kTtpoeCompat),
-        rng_state(mix64(c.rng_seed ^ (std::uint64_t{c.node_id} << 32))) {}
+        rng_state(mix64(c.rng_seed ^ (std::uint64_t{c.node_id} << 32))),
+        secure(!compat && c.credentials != nullptr) {
+    if (!secure) return;
+    if (std::string why = c.credentials->problem(); !why.empty()) {
+      throw std::invalid_argument("EndpointConfig::credentials cannot authenticate a handshake: " + why);
+    }
+    hs = std::make_unique<crypto::Handshake>(c.credentials, c.rng_seed, c.node_id);
+    crypto::ProtectionLimits limits;
+    limits.rotate_packets = c.rotate_packets;
+    limits.rotate_interval_ns = c.rotate_interval_us * 1000;
+    limits.usage_limit_packets = c.usage_limit_packets;
+    prot = std::make_unique<crypto::Protection>(c.credentials->aes256gcm, c.credentials->chacha20poly1305,
+                                                c.aead_cache_entries, limits);
+    prot->set_encapsulation(c.encapsulation);
+    plain.resize(wire::kWeftMaxFrameBytes);
+  }
+
+  crypto::LinkKeys& keys(const Connection& c) const { return prot->link(c.keys); }
+  bool keyed(const Connection* c) const { return c != nullptr && c->keys != UINT32_MAX && keys(*c).ready; }
+  std::uint64_t handshake_clock(TimeNs now) const {
+    const TimeNs t = now + cfg.wall_clock_offset_ns;
+    return t > 0 ? static_cast<std::uint64_t>(t) : 0;
+  }
 
   std::uint64_t random() { return mix64(rng_state++); }
 
@@ -136,6 +186,14 @@ struct Endpoint::Impl {
     c->snd_una = isn;
     c->first_data_tx_id = isn;
     c->entropy_seed = random();
+    if (secure) {
+      bury(link_key(peer, vc));  // a new link: the old one's close can no longer be answered
+      c->keys = prot->acquire();
+      ep.stats_.key_records = prot->slab().in_use();
+      ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
+      const crypto::PublicKey& eph = hs->ephemeral_public();
+      std::memcpy(keys(*c).my_ephemeral, eph.data(), eph.size());
+    }
     if (!compat) {
       do c->epoch = static_cast<std::uint16_t>(random());
       while (c->epoch == 0);
@@ -147,6 +205,10 @@ struct Endpoint::Impl {
   void destroy(Connection* c) {
     std::uint32_t slot = c->slot;
     index.erase(link_key(c->peer, c->vc));
+    if (c->keys != UINT32_MAX) {
+      prot->release(c->keys);  // wiped
+      ep.stats_.key_records = prot->slab().in_use();
+    }
     ++generations[slot];
     slots[slot].reset();
     free_slots.push_back(slot);
@@ -168,7 +230,15 @@ struct Endpoint::Impl {
 
   void emit(Event ev) { ep.events_.push_back(std::move(ev)); }
 
-  void finish_closed(Connection* c) {
+  void finish_closed(Connection* c, bool sent_final_close_ack = false) {
+    if (sent_final_close_ack && keyed(c)) {
+      const std::uint64_t key = link_key(c->peer, c->vc);
+      bury(key);
+      const TimeNs expiry = tx_now + us_to_ns(cfg.retry_budget_us);
+      tombstones[key] = Tombstone{c->epoch, c->keys, expiry};
+      tombstone_order.emplace_back(expiry, key);
+      c->keys = UINT32_MAX;  // now the tombstone's
+    }
     c->state = LinkState::kClosed;
     ++ep.stats_.links_closed;
     Event ev = link_event(EventKind::kClosed, *c);
@@ -195,13 +265,37 @@ struct Endpoint::Impl {
 
   void drop(DropReason r) { ++ep.stats_.drops[static_cast<int>(r)]; }
 
+  // Wipes the tombstone of `key`, if any.
+  void bury(std::uint64_t key) {
+    auto it = tombstones.find(key);
+    if (it == tombstones.end()) return;
+    prot->release(it->second.keys);
+    tombstones.erase(it);
+    ep.stats_.key_records = prot->slab().in_use();
+  }
+  void expire_tombstones(TimeNs now) {
+    while (!tombstone_order.empty() && tombstone_order.front().first <= now) {
+      auto [expiry, key] = tombstone_order.front();
+      tombstone_order.pop_front();
+      auto it = tombstones.find(key);
+      if (it != tombstones.end() && it->second.expiry == expiry) bury(key);
+    }
+  }
+  TimeNs next_tombstone_expiry() const {
+    for (const auto& [expiry, key] : tombstone_order) {
+      auto it = tombstones.find(key);
+      if (it != tombstones.end() && it->second.expiry == expiry) return expiry;
+    }
+    return kNever;
+  }
+
   void reply(NodeId peer, std::uint8_t vc, wire::Opcode op, std::uint32_t tx, std::uint32_t rx,
-             std::uint16_t epoch) {
+             std::uint16_t epoch, std::uint32_t keys_index = UINT32_MAX) {
     if (control.size() >= cfg.control_queue_limit) {
       drop(DropReason::kControlQueueFull);
       return;
     }
-    control.push_back(ControlReply{peer, vc, op, tx, rx, epoch});
+    control.push_back(ControlReply{peer, vc, op, tx, rx, epoch, keys_index});
   }
 
   // ---- scheduling -----------------------------------------------------------------------------
@@ -279,11 +373,48 @@ struct Endpoint::Impl {
     return n;
   }
 
+  // Encodes a frame whole into `buf`. A secured endpoint signs OPEN / OPEN_ACK (their Hello) and
+  // seals every other frame with the keys of link `c`; a frame that cannot be sealed (no link key
+  // yet) is not sent (returns 0).
   std::size_t write(std::span<std::uint8_t> buf, NodeId peer, std::uint8_t vc,
                     const wire::TtpHeader& h, const wire::Extensions& ext,
-                    std::span<const std::uint8_t> payload, Transmit& out) {
+                    std::span<const std::uint8_t> payload, Transmit& out, Connection* c = nullptr) {
+    if (secure && h.opcode != wire::Opcode::kOpen && h.opcode != wire::Opcode::kOpenAck) {
+      if (!keyed(c)) return 0;
+      return write_protected(buf, peer, vc, h, ext, payload, out, keys(*c), &c->stats);
+    }
     const std::size_t n = wire::encode(cfg.encapsulation, cfg.node_id, peer, h, ext, payload, buf);
+    if (n > 0 && ext.has_hello) {
+      hs->authenticate(buf.first(n), cfg.encapsulation, wire::header_bytes(cfg.encapsulation, ext));
+    }
     return written(n, peer, vc, h, {}, nullptr, out);
+  }
+
+  std::size_t write_protected(std::span<std::uint8_t> buf, NodeId peer, std::uint8_t vc, const wire::TtpHeader& h,
+                              const wire::Extensions& ext, std::span<const std::uint8_t> payload, Transmit& out,
+                              crypto::LinkKeys& k, LinkStats* stats) {
+    wire::SecurityHeader sec;
+    bool rotated = false;
+    if (!prot->next_header(k, tx_now, sec, rotated)) return 0;
+    if (rotated && stats != nullptr) ++stats->key_rotations_sent;
+    wire::ProtectedLayout layout;
+    const std::size_t n =
+        wire::encode_protected(cfg.encapsulation, cfg.node_id, peer, h, ext, sec, payload.size(), buf, layout);
+    if (n == 0) return 0;
+    prot->seal(k, buf.first(n), layout, payload);
+    return written(n, peer, vc, h, {}, nullptr, out);
+  }
+
+  // The Hello of our OPEN (answering == false) or of the OPEN_ACK answering the peer's OPEN.
+  void hello(const Connection& c, bool answering, wire::Extensions& ext) const {
+    const crypto::LinkKeys& k = keys(c);
+    crypto::PublicKey mine;
+    std::memcpy(mine.data(), k.my_ephemeral, mine.size());
+    wire::Hello peer_open;
+    peer_open.issued = k.peer_open_issued;
+    std::memcpy(peer_open.ephemeral.data(), k.peer_ephemeral, 32);
+    ext.has_hello = true;
+    hs->fill(ext.hello, k.my_issued, mine, answering ? &peer_open : nullptr);
   }
 
   // A PAYLOAD by reference: headers in `buf`, the payload named in `out` (poll_transmit_gather).
@@ -306,6 +437,12 @@ struct Endpoint::Impl {
   // Produces at most one frame for link `c`.
   // `gather`: a large PAYLOAD goes by reference (poll_transmit_gather).
   bool produce(Connection* c, std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
+    if (secure && keyed(c) && keys(*c).tx_counter == UINT64_MAX) {
+      fail(c, Error::kKeyExhausted,
+           "the link's 64-bit transmission counter is exhausted; it never wraps (a nonce would repeat): "
+           "open the link again");
+      return false;
+    }
     wire::TtpHeader h;
     wire::Extensions ext;
     h.vc = static_cast<std::uint8_t>(c->vc);
@@ -320,7 +457,8 @@ struct Endpoint::Impl {
         ext.has_features = true;
         ext.features = features(*c);
       }
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      if (secure) hello(*c, /*answering=*/false, ext);
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     if (c->open_ack_pending) {
       c->open_ack_pending = false;
@@ -331,7 +469,8 @@ struct Endpoint::Impl {
         ext.has_features = true;
         ext.features = features(*c);
       }
-      bool ok = write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      if (secure) hello(*c, /*answering=*/true, ext);
+      bool ok = write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
       if (c->state == LinkState::kOpenRecd) {  // OPEN_ACK(tx) moves OPEN_RECD to OPEN
         c->state = LinkState::kOpen;
         c->open_ack_sent = now;
@@ -345,9 +484,9 @@ struct Endpoint::Impl {
       c->close_ack_pending = false;
       h.opcode = wire::Opcode::kCloseAck;
       h.rx_id = c->peer_close_tx_id;
-      bool ok = write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      bool ok = write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
       if (c->all_acked()) {
-        finish_closed(c);
+        finish_closed(c, /*sent_final_close_ack=*/true);
       } else {
         fail(c, Error::kPeerNoLink, "the peer closed while data was unacknowledged");
       }
@@ -358,24 +497,24 @@ struct Endpoint::Impl {
       h.opcode = wire::Opcode::kCloseNack;
       h.tx_id = c->next_tx_id;
       h.rx_id = c->rx_last;
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     if (c->nack_full_pending) {
       c->nack_full_pending = false;
       ++c->stats.nack_full_sent;
       h.opcode = wire::Opcode::kNackFull;
       h.rx_id = c->nack_full_id;
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     if (c->nack_pending) {
       c->nack_pending = false;
       h.opcode = wire::Opcode::kNack;
       h.rx_id = c->nack_id();
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     if (c->ack_due(now) || (c->close_pending && c->ack_owed())) {  // a CLOSE never overtakes an ACK
       c->build_ack(h, ext);
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     if (c->close_pending) {
       c->close_pending = false;
@@ -383,7 +522,7 @@ struct Endpoint::Impl {
       h.opcode = wire::Opcode::kClose;
       h.tx_id = c->close_tx_id;
       h.rx_id = c->rx_last;
-      return write(buf, c->peer, vc, h, ext, {}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {}, out, c) > 0;
     }
     OutSegment seg;
     if (c->data_sendable(now) && c->next_segment(now, seg)) {
@@ -397,16 +536,18 @@ struct Endpoint::Impl {
       }
       ++c->stats.payloads_sent;
       c->stats.payload_bytes_sent += seg.len;
-      if (gather && seg.len >= kGatherMinPayloadBytes) {
+      if (gather && !secure && seg.len >= kGatherMinPayloadBytes) {  // sealing copies anyway
         return write_gather(buf, c->peer, vc, h, {seg.data, seg.len}, *seg.owner, out) > 0;
       }
-      return write(buf, c->peer, vc, h, ext, {seg.data, seg.len}, out) > 0;
+      return write(buf, c->peer, vc, h, ext, {seg.data, seg.len}, out, c) > 0;
     }
     return false;
   }
 
   bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
-    if (!control.empty()) {
+    tx_now = now;
+    if (!tombstones.empty()) expire_tombstones(now);
+    while (!control.empty()) {
       ControlReply r = control.front();
       control.pop_front();
       wire::TtpHeader h;
@@ -415,6 +556,22 @@ struct Endpoint::Impl {
       h.tx_id = r.tx_id;
       h.rx_id = r.rx_id;
       h.epoch = compat ? 0 : r.epoch;
+      if (secure) {
+        // A stateless reply is sealed with the link's keys when the link exists and has them
+        // (or with a closed link's tombstone keys); otherwise nothing could authenticate it, and
+        // the peer would (rightly) drop it.
+        Connection* c = find(r.peer, static_cast<Vc>(r.vc));
+        crypto::LinkKeys* k = keyed(c) ? &keys(*c) : nullptr;
+        if (!k && r.keys != UINT32_MAX) {
+          auto it = tombstones.find(link_key(r.peer, static_cast<Vc>(r.vc)));
+          if (it != tombstones.end() && it->second.keys == r.keys) k = &prot->link(r.keys);
+        }
+        if (!k || k->tx_counter == UINT64_MAX) {
+          ++ep.stats_.replies_suppressed;
+          continue;
+        }
+        return write_protected(buf, r.peer, r.vc, h, {}, {}, out, *k, c ? &c->stats : nullptr) > 0;
+      }
       return write(buf, r.peer, r.vc, h, {}, {}, out) > 0;
     }
     while (!ready.empty()) {
@@ -436,6 +593,8 @@ struct Endpoint::Impl {
   // ---- timers -----------------------------------------------------------------------------------
 
   void on_timer(TimeNs now) {
+    tx_now = now;
+    if (!tombstones.empty()) expire_tombstones(now);
     while (!timers.empty() && timers.top().deadline <= now) {
       TimerEntry t = timers.top();
       timers.pop();
@@ -505,7 +664,176 @@ struct Endpoint::Impl {
     c->open_ack_pending = true;
   }
 
+  // ---- security (docs/security.md) ----------------------------------------------------------
+
+  // What the secure receive stage decided about an OPEN / OPEN_ACK.
+  struct SecureOpen {
+    bool have_secrets = false;  // tx/rx hold the link's generation-0 secrets
+    std::uint8_t tx[crypto::kHashBytes] = {};
+    std::uint8_t rx[crypto::kHashBytes] = {};
+    crypto::Suite suite = crypto::Suite::kAes256Gcm;
+    std::uint16_t epoch = 0;   // the link's epoch (passing ships: the winning OPEN's)
+    bool restart = false;      // a fresh OPEN on an established link: the peer restarted
+    bool late_partner = false; // the peer's own OPEN of a passing-ships pair, arriving after OPEN
+    ~SecureOpen() {
+      std::fill(std::begin(tx), std::end(tx), 0);
+      std::fill(std::begin(rx), std::end(rx), 0);
+    }
+  };
+
+  void drop_on_link(Connection* c, DropReason r) {
+    drop(r);
+    if (!c) return;
+    switch (r) {
+      case DropReason::kBadTag: ++c->stats.drops_bad_tag; break;
+      case DropReason::kReplay: ++c->stats.drops_replay; break;
+      case DropReason::kUnknownKey: ++c->stats.drops_unknown_key; break;
+      case DropReason::kMalformed: ++c->stats.drops_malformed; break;
+      default: break;
+    }
+  }
+
+  // Runs before any state changes. Protected frames: opened in place of `f` (its payload then
+  // points into `plain`). OPEN / OPEN_ACK: authenticated, checked for replay, and their link
+  // secrets derived into `so`. Returns false when the frame was dropped (and counted).
+  bool secure_receive(std::span<const std::uint8_t> bytes, wire::Frame& f, NodeId peer, Connection* c,
+                      TimeNs now, SecureOpen& so) {
+    const wire::Opcode op = f.ttp.opcode;
+    if (f.is_protected) {
+      if (op == wire::Opcode::kOpen || op == wire::Opcode::kOpenAck) {
+        drop_on_link(c, DropReason::kMalformed);  // handshakes are signed, never sealed
+        return false;
+      }
+      if (!keyed(c)) {
+        if (!c && answer_from_tombstone(bytes, f, peer)) return false;
+        drop_on_link(c, DropReason::kUnknownKey);
+        return false;
+      }
+      bool rotated = false;
+      switch (prot->open(keys(*c), bytes, f, plain.data(), rotated)) {
+        case crypto::Protection::Verdict::kOk: break;
+        case crypto::Protection::Verdict::kReplay: drop_on_link(c, DropReason::kReplay); return false;
+        case crypto::Protection::Verdict::kUnknownKey: drop_on_link(c, DropReason::kUnknownKey); return false;
+        case crypto::Protection::Verdict::kBadTag: drop_on_link(c, DropReason::kBadTag); return false;
+      }
+      if (rotated) ++c->stats.key_rotations_received;
+      const wire::DecodeError e = wire::decode_body({plain.data(), f.sealed.size()}, f);
+      if (e != wire::DecodeError::kNone) {
+        ++ep.stats_.decode_errors[static_cast<int>(e)];
+        drop_on_link(c, DropReason::kMalformed);
+        return false;
+      }
+      return true;
+    }
+    if ((op != wire::Opcode::kOpen && op != wire::Opcode::kOpenAck) || !f.ext.has_hello || !f.ext.has_features) {
+      drop(DropReason::kUnauthenticated);  // after the handshake, nothing travels in the clear
+      return false;
+    }
+    const wire::Hello& h = f.ext.hello;
+    const std::size_t ext_end = static_cast<std::size_t>(f.payload.data() - bytes.data());
+    if (hs->verify(bytes, cfg.encapsulation, ext_end, h) != crypto::Handshake::Verdict::kOk) {
+      drop(DropReason::kUnauthenticated);
+      return false;
+    }
+    crypto::PublicKey mine = hs->ephemeral_public();
+    std::uint64_t issued = 0;  // stamp of the OPEN that creates the link
+    if (op == wire::Opcode::kOpen) {
+      const std::string who = crypto::Handshake::peer_key(h, peer);
+      const auto fresh = hs->check_open(who, f.ttp.vc, h.issued, handshake_clock(now), cfg.handshake_window_us * 1000);
+      const bool same_peer_key = c && c->keys != UINT32_MAX &&
+                                 std::memcmp(keys(*c).peer_ephemeral, h.ephemeral.data(), 32) == 0;
+      if (fresh == crypto::Handshake::Freshness::kStale) {
+        drop(DropReason::kStaleOpen);  // a replayed OPEN: no state is touched
+        return false;
+      }
+      if (fresh == crypto::Handshake::Freshness::kRepeat) {
+        // The OPEN we already answered, sent again (our OPEN_ACK was lost): answer it again.
+        if (!c || !same_peer_key || keys(*c).peer_open_issued != h.issued) {
+          drop(DropReason::kStaleOpen);
+          return false;
+        }
+        so.epoch = c->epoch;
+        return true;
+      }
+      hs->record_open(who, f.ttp.vc, h.issued);
+      if (c && c->state != LinkState::kOpenSent && c->state != LinkState::kClosed) {
+        // A new OPEN on a live link: the peer restarted, unless it is the peer's half of a
+        // passing-ships pair that arrived after our OPEN_ACK already established the link.
+        so.late_partner = same_peer_key && h.issued < keys(*c).peer_issued;
+        so.restart = !so.late_partner;
+        if (so.late_partner) {
+          so.epoch = c->epoch;
+          return true;
+        }
+      }
+      so.epoch = f.ttp.epoch;
+      issued = h.issued;
+      if (c && c->state == LinkState::kOpenSent && c->keys != UINT32_MAX) {
+        // Passing ships: the OPEN from the side with the lower ephemeral key defines the link.
+        if (std::memcmp(mine.data(), h.ephemeral.data(), 32) < 0) {
+          so.epoch = c->epoch;
+          issued = keys(*c).my_issued;
+        }
+      }
+    } else {  // OPEN_ACK: must answer our OPEN on this link
+      if (!c || c->keys == UINT32_MAX || std::memcmp(keys(*c).my_ephemeral, h.echo_ephemeral.data(), 32) != 0 ||
+          keys(*c).my_issued != h.echo_issued) {
+        drop(DropReason::kStaleOpen);
+        return false;
+      }
+      if (keys(*c).ready) return true;  // passing ships: keys already derived from the OPENs
+      so.epoch = c->epoch;
+      issued = keys(*c).my_issued;
+    }
+    so.suite = *hs->negotiate(h.suites);  // verify() checked there is one
+    if (!hs->link_secrets(mine, h.ephemeral, h.identity, so.suite, f.ttp.vc, so.epoch, issued,
+                          so.tx, so.rx)) {
+      drop(DropReason::kUnauthenticated);  // a degenerate (low-order) ephemeral key
+      return false;
+    }
+    ep.stats_.key_exchanges = hs->exchanges();
+    so.have_secrets = true;
+    return true;
+  }
+
+  // A sealed CLOSE for a link that closed by our final CLOSE_ACK: that CLOSE_ACK was lost. Opens
+  // it with the tombstone's keys and answers with a sealed CLOSE_ACK. True when handled.
+  bool answer_from_tombstone(std::span<const std::uint8_t> bytes, wire::Frame& f, NodeId peer) {
+    if (tombstones.empty()) return false;
+    expire_tombstones(tx_now);
+    auto it = tombstones.find(link_key(peer, static_cast<Vc>(f.ttp.vc)));
+    if (it == tombstones.end() || it->second.epoch != f.ttp.epoch || f.ttp.opcode != wire::Opcode::kClose) {
+      return false;
+    }
+    bool rotated = false;
+    switch (prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated)) {
+      case crypto::Protection::Verdict::kOk: break;
+      case crypto::Protection::Verdict::kReplay: drop(DropReason::kReplay); return true;
+      case crypto::Protection::Verdict::kUnknownKey: drop(DropReason::kUnknownKey); return true;
+      case crypto::Protection::Verdict::kBadTag: drop(DropReason::kBadTag); return true;
+    }
+    reply(peer, f.ttp.vc, wire::Opcode::kCloseAck, 0, f.ttp.tx_id, it->second.epoch, it->second.keys);
+    return true;
+  }
+
+  // Records the peer's Hello on link `c` and installs the secrets secure_receive derived.
+  void install_keys(Connection* c, const wire::Frame& f, const SecureOpen& so, TimeNs now) {
+    crypto::LinkKeys& k = keys(*c);
+    const wire::Hello& h = f.ext.hello;
+    std::memcpy(k.peer_ephemeral, h.ephemeral.data(), 32);
+    std::memcpy(k.peer_identity, h.identity.data(), 32);
+    k.peer_issued = std::max(k.peer_issued, h.issued);
+    if (f.ttp.opcode == wire::Opcode::kOpen) {
+      k.peer_open_issued = h.issued;
+      if (k.my_issued == 0) k.my_issued = hs->stamp(now, cfg.wall_clock_offset_ns);  // our OPEN_ACK's
+    }
+    if (so.have_secrets && !k.ready) {
+      prot->install(k, so.suite, so.tx, so.rx, now, cfg.initial_tx_counter);
+    }
+  }
+
   void on_frame(std::span<const std::uint8_t> bytes, TimeNs now, NodeId udp_peer) {
+    tx_now = now;
     ++ep.stats_.frames_received;
     wire::Frame f;
     wire::DecodeOptions opt;
@@ -531,9 +859,13 @@ struct Endpoint::Impl {
     Connection* c = find(peer, vc);
     if (c && !compat && op != wire::Opcode::kOpen && f.ttp.epoch != c->epoch) {
       drop(DropReason::kStaleEpoch);
+      ++c->stats.drops_stale_epoch;
       return;
     }
-    if (c && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent && peer_restarted(*c, f)) {
+    SecureOpen so;
+    if (secure && !secure_receive(bytes, f, peer, c, now, so)) return;
+    const bool restarted = c != nullptr && (secure ? so.restart : peer_restarted(*c, f));
+    if (c && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent && restarted) {
       // The peer lost its state and opens again: its new OPEN replaces the old link.
       fail(c, Error::kPeerRestarted,
            compat ? "the peer sent a new OPEN (another TxID) on an open link: it restarted"
@@ -561,20 +893,34 @@ struct Endpoint::Impl {
         c->state = LinkState::kOpenRecd;
         if (!compat) c->epoch = f.ttp.epoch;
         accept_open(c, f);
+        if (secure) install_keys(c, f, so, now);
         break;
       }
       case fsm::RxAction::kOpenAnswer:
         if (c->state == LinkState::kOpenSent) {  // passing ships: answer, stay until OPEN_ACK
-          if (!compat && peer < cfg.node_id) c->epoch = f.ttp.epoch;
+          if (secure) {
+            c->epoch = so.epoch;  // both sides pick the same OPEN (docs/security.md)
+          } else if (!compat && peer < cfg.node_id) {
+            c->epoch = f.ttp.epoch;
+          }
           accept_open(c, f);
+          if (secure) install_keys(c, f, so, now);
         } else {
           c->open_ack_pending = true;  // duplicate OPEN (our OPEN_ACK was lost): answer again
+          if (secure && so.late_partner) {
+            keys(*c).peer_open_issued = f.ext.hello.issued;  // answer that OPEN, echoing it
+            c->peer_open_tx_id = f.ttp.tx_id;
+          }
         }
         break;
       case fsm::RxAction::kOpenAckEstablish:
         if (f.ttp.rx_id != c->open_tx_id) {
           drop(DropReason::kStaleId);
           return;
+        }
+        if (secure) {
+          if (!keys(*c).ready) install_keys(c, f, so, now);
+          keys(*c).peer_issued = std::max(keys(*c).peer_issued, f.ext.hello.issued);
         }
         c->rx_last = f.ttp.tx_id - 1;  // OPEN_ACK's TxID is the peer's first DATA id
         c->state = LinkState::kOpen;
@@ -750,6 +1096,7 @@ Status Endpoint::open(NodeId peer, Vc vc, TimeNs now) {
                   "max_connections (" + std::to_string(config_.max_connections) + ") links are open");
   }
   c->state = LinkState::kOpenSent;
+  if (impl_->secure) impl_->keys(*c).my_issued = impl_->hs->stamp(now, config_.wall_clock_offset_ns);
   c->open_tx_id = c->next_tx_id++;  // OPEN consumes an id; the first DATA is OPEN + 1
   c->snd_una = c->next_tx_id;
   c->first_data_tx_id = c->next_tx_id;
@@ -835,13 +1182,14 @@ bool Endpoint::poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Tra
 
 TimeNs Endpoint::next_timer() const {
   auto& t = impl_->timers;
+  const TimeNs tomb = impl_->tombstones.empty() ? kNever : impl_->next_tombstone_expiry();
   while (!t.empty()) {
     const TimerEntry& top = t.top();
     Connection* c = impl_->lookup(top.slot, top.generation);
-    if (c && c->armed == top.deadline) return top.deadline;
+    if (c && c->armed == top.deadline) return std::min(top.deadline, tomb);
     t.pop();
   }
-  return kNever;
+  return tomb;
 }
 
 void Endpoint::on_timer(TimeNs now) { impl_->on_timer(now); }
@@ -883,6 +1231,15 @@ std::optional<LinkInfo> Endpoint::link_info(NodeId peer, Vc vc) const {
   i.srtt_ns = c->rtt.srtt();
   i.min_rtt_ns = c->rtt.min_rtt();
   i.rto_ns = c->rtt.rto();
+  if (impl_->keyed(c)) {
+    const crypto::LinkKeys& k = impl_->keys(*c);
+    i.encrypted = true;
+    i.suite = crypto::suite_name(k.suite);
+    i.provider = impl_->prot->provider(k.suite)->name();
+    i.tx_key_generation = k.tx_generation;
+    i.rx_key_generation = k.rx_generation;
+    i.tx_counter = k.tx_counter;
+  }
   i.stats = Impl::final_stats(*c);
   return i;
 }

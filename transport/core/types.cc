@@ -35,6 +35,7 @@ std::string_view error_name(Error e) {
     case Error::kCloseTimedOut: return "close-timed-out";
     case Error::kPeerNoLink: return "peer-no-link";
     case Error::kPeerRestarted: return "peer-restarted";
+    case Error::kKeyExhausted: return "key-exhausted";
   }
   return "?";
 }

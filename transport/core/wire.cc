@@ -35,6 +35,16 @@ class Reader {
     pos_ += 4;
     return v;
   }
+  std::uint64_t u64() {
+    std::uint64_t hi = u32();
+    return (hi << 32) | u32();
+  }
+  template <std::size_t N>
+  void bytes(std::array<std::uint8_t, N>& out) {
+    if (!need(N)) return;
+    std::memcpy(out.data(), b_.data() + pos_, N);
+    pos_ += N;
+  }
   void skip(std::size_t n) {
     if (need(n)) pos_ += n;
   }
@@ -68,6 +78,10 @@ class Writer {
   void u32(std::uint32_t v) {
     u16(static_cast<std::uint16_t>(v >> 16));
     u16(static_cast<std::uint16_t>(v));
+  }
+  void u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v >> 32));
+    u32(static_cast<std::uint32_t>(v));
   }
   void zeros(std::size_t n) {
     std::memset(p_, 0, n);
@@ -133,6 +147,22 @@ DecodeError decode_extensions(Reader& r, std::uint8_t first_type, Extensions& ex
       ext.features.max_frame_bytes = r.u16();
       ext.features.recv_window_bytes = r.u32();
       ext.features.feature_bits = r.u32();
+    } else if (type == kExtHello) {
+      if (len != kHelloValueBytes || ext.has_hello) return DecodeError::kBadExtension;
+      ext.has_hello = true;
+      Hello& h = ext.hello;
+      h.suites = r.u8();
+      h.auth = r.u8();
+      if (r.u16() != 0) return DecodeError::kBadExtension;  // reserved
+      h.issued = r.u64();
+      h.echo_issued = r.u64();
+      r.bytes(h.ephemeral);
+      r.bytes(h.identity);
+      r.bytes(h.echo_ephemeral);
+      r.bytes(h.signature);
+      r.bytes(h.mac);
+      // Hello is the block's last TLV: its signature and MAC sit at fixed offsets from the end.
+      if (r.ok() && r.pos() != end) return DecodeError::kBadExtension;
     } else if (type == kExtSack) {
       if (len == 0 || len % 8 != 0 || len / 8 > kMaxSackRanges || ext.sack_count != 0)
         return DecodeError::kBadExtension;
@@ -185,6 +215,7 @@ std::string_view decode_error_name(DecodeError e) {
     case DecodeError::kBadVc: return "bad-vc";
     case DecodeError::kBadExtension: return "bad-extension";
     case DecodeError::kOversize: return "oversize";
+    case DecodeError::kBadSecurity: return "bad-security-header";
   }
   return "?";
 }
@@ -219,7 +250,30 @@ DecodeError decode(std::span<const std::uint8_t> bytes, const DecodeOptions& opt
   if (raw_opcode >= kOpcodeCount) return DecodeError::kBadOpcode;
   if (raw_vc >= kVcCount) return DecodeError::kBadVc;
   std::span<const std::uint8_t> rest = bytes.subspan(r.pos(), end - r.pos());
-  if (opt.parse_extensions && out.ttp.extension != kExtNone) {
+  if (opt.parse_extensions && (out.ttp.flags & kFlagProtected) != 0) {
+    if (rest.size() < kProtectionOverhead) return DecodeError::kTruncated;
+    Reader sr(rest);
+    const std::uint8_t version = sr.u8();
+    out.security.key_generation = sr.u8();
+    const std::uint16_t reserved = sr.u16();
+    out.security.counter = sr.u64();
+    if (version != kSecurityVersion || reserved != 0) return DecodeError::kBadSecurity;
+    out.is_protected = true;
+    out.aad_bytes = r.pos() + kSecurityHeaderBytes;
+    out.sealed = rest.subspan(kSecurityHeaderBytes, rest.size() - kProtectionOverhead);
+    out.tag = rest.subspan(rest.size() - kTagBytes);
+    return DecodeError::kNone;
+  }
+  if (!opt.parse_extensions) {
+    out.payload = rest;
+    return DecodeError::kNone;
+  }
+  return decode_body(rest, out);
+}
+
+DecodeError decode_body(std::span<const std::uint8_t> plaintext, Frame& out) {
+  std::span<const std::uint8_t> rest = plaintext;
+  if (out.ttp.extension != kExtNone) {
     Reader er(rest);
     DecodeError e = decode_extensions(er, out.ttp.extension, out.ext);
     if (e != DecodeError::kNone) return e;
@@ -233,6 +287,7 @@ std::size_t extension_bytes(const Extensions& ext) {
   if (ext.empty()) return 0;
   std::size_t n = kExtBlockHeaderBytes;
   if (ext.has_features) n += 2 + kFeaturesValueBytes;
+  if (ext.has_hello) n += 2 + kHelloValueBytes;
   if (ext.sack_count > 0) n += 2 + 8 * std::size_t{ext.sack_count};
   return n;
 }
@@ -245,9 +300,12 @@ namespace {
 
 // Writes every header of a frame whose payload is `payload_len` bytes; returns the writer
 // positioned where the payload goes.
+// `sec`, when given, is written after the TTP header (a protected frame), and the lengths count
+// the security header and the tag.
 Writer write_headers(Writer w, Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
-                     const Extensions& ext, std::size_t ext_len, std::size_t payload_len) {
-  const std::size_t body = kTtpBytes + ext_len + payload_len;
+                     const Extensions& ext, std::size_t ext_len, std::size_t payload_len,
+                     const SecurityHeader* sec = nullptr) {
+  const std::size_t body = kTtpBytes + ext_len + payload_len + (sec ? kProtectionOverhead : 0);
   if (enc == Encapsulation::kEthernet) {
     w.mac(dst_node);
     w.mac(src_node);
@@ -260,7 +318,10 @@ Writer write_headers(Writer w, Encapsulation enc, NodeId src_node, NodeId dst_no
     w.u24(dst_node & kNodeIdMask);
     w.u16(static_cast<std::uint16_t>(kTshBytes + body));
   }
-  std::uint8_t first_type = ext.has_features ? kExtFeatures : ext.sack_count > 0 ? kExtSack : kExtNone;
+  std::uint8_t first_type = ext.has_features   ? kExtFeatures
+                           : ext.sack_count > 0 ? kExtSack
+                           : ext.has_hello      ? kExtHello
+                                                : kExtNone;
   w.u8(static_cast<std::uint8_t>(ttp.opcode));
   w.u8(ttp.vc);
   w.u16(ttp.entropy);
@@ -271,6 +332,12 @@ Writer write_headers(Writer w, Encapsulation enc, NodeId src_node, NodeId dst_no
   w.u8(first_type);
   w.u32(ttp.tx_id);
   w.u32(ttp.rx_id);
+  if (sec != nullptr) {
+    w.u8(kSecurityVersion);
+    w.u8(sec->key_generation);
+    w.u16(0);
+    w.u64(sec->counter);
+  }
   if (ext_len > 0) {
     w.u8(kExtBlockVersion);
     w.u8(0);
@@ -291,6 +358,21 @@ Writer write_headers(Writer w, Encapsulation enc, NodeId src_node, NodeId dst_no
         w.u32(ext.sack[i].first);
         w.u32(ext.sack[i].last);
       }
+    }
+    if (ext.has_hello) {  // last: its signature and MAC sit at fixed offsets from the block's end
+      const Hello& h = ext.hello;
+      w.u8(kExtHello);
+      w.u8(static_cast<std::uint8_t>(kHelloValueBytes));
+      w.u8(h.suites);
+      w.u8(h.auth);
+      w.u16(0);
+      w.u64(h.issued);
+      w.u64(h.echo_issued);
+      w.bytes(h.ephemeral);
+      w.bytes(h.identity);
+      w.bytes(h.echo_ephemeral);
+      w.bytes(h.signature);
+      w.bytes(h.mac);
     }
   }
   return w;
@@ -319,6 +401,22 @@ std::size_t encode_headers(Encapsulation enc, NodeId src_node, NodeId dst_node, 
   if (head > out.size() || head + payload_len > 0xFFFF || needs_padding) return 0;
   (void)write_headers(Writer(out.data()), enc, src_node, dst_node, ttp, ext, ext_len, payload_len);
   return head;
+}
+
+std::size_t encode_protected(Encapsulation enc, NodeId src_node, NodeId dst_node, const TtpHeader& ttp,
+                             const Extensions& ext, const SecurityHeader& sec, std::size_t payload_len,
+                             std::span<std::uint8_t> out, ProtectedLayout& layout) {
+  const std::size_t ext_len = extension_bytes(ext);
+  layout.security_offset = ttp_offset(enc) + kTtpBytes;
+  layout.body_offset = layout.security_offset + kSecurityHeaderBytes;
+  layout.payload_offset = layout.body_offset + ext_len;
+  layout.tag_offset = layout.payload_offset + payload_len;
+  layout.total = layout.tag_offset + kTagBytes;
+  if (layout.total > out.size() || layout.total > 0xFFFF) return 0;
+  TtpHeader h = ttp;
+  h.flags |= kFlagProtected;
+  (void)write_headers(Writer(out.data()), enc, src_node, dst_node, h, ext, ext_len, payload_len, &sec);
+  return layout.total;
 }
 
 }  // namespace weft::transport::wire

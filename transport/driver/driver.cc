@@ -23,6 +23,14 @@ TimeNs monotonic_now_ns() {
       .count();
 }
 
+std::int64_t wall_clock_offset_ns(TimeNs (*clock)()) {
+  const TimeNs local = clock != nullptr ? clock() : monotonic_now_ns();
+  const std::int64_t unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+  return unix_ns - local;
+}
+
 Driver::Driver(Endpoint& endpoint, Datapath& datapath, Options options)
     : endpoint_(endpoint), datapath_(datapath), options_(options) {
   if (options_.burst == 0) options_.burst = 1;

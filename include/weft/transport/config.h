@@ -2,9 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "weft/transport/types.h"
 #include "weft/transport/wire.h"
+
+namespace weft::crypto {
+class Credentials;
+}
 
 namespace weft::transport {
 
@@ -43,6 +48,26 @@ struct EndpointConfig {
   std::uint32_t delay_target_us = 50;    // queueing delay above min RTT that triggers decrease
   bool pacing = true;                    // pace data at gain * cwnd / srtt
   std::uint32_t min_window_bytes = 2048;  // congestion window floor (raised to one full segment)
+
+  // --- security (weft profile; docs/security.md) ----------------------------------------------
+  // Credentials that authenticate this node's handshakes. With them, OPEN/OPEN_ACK carry an
+  // authenticated X25519 exchange and every later frame of the link is AEAD-sealed. nullptr means
+  // plaintext: the protocol core's own tests run so, and every weft program refuses it unless
+  // --insecure is given. ttpoe-compat ignores credentials (the spec has no security).
+  std::shared_ptr<const crypto::Credentials> credentials;
+  std::uint64_t rotate_packets = 1ull << 22;     // new key generation after this many frames under one key
+  std::uint64_t rotate_interval_us = 600000000;  // ... or after this long with traffic (0: never)
+  // Hard cap of frames sealed under one key (RFC 9001 §6.6 budgets 2^23 for AES-GCM); rotation
+  // happens here even if rotate_packets is larger.
+  std::uint64_t usage_limit_packets = 1ull << 23;
+  // now + wall_clock_offset_ns is the handshake clock an OPEN is stamped with (real drivers set it
+  // so the sum is Unix time in ns; the simulator leaves 0: all nodes share virtual time).
+  std::int64_t wall_clock_offset_ns = 0;
+  // An OPEN from a peer this endpoint holds no handshake record of must be stamped within this
+  // window of the local handshake clock, else it is dropped as stale (a replay).
+  std::uint64_t handshake_window_us = 120000000;
+  std::uint32_t aead_cache_entries = 64;  // expanded AEAD key states kept (active links hit it)
+  std::uint64_t initial_tx_counter = 0;   // tests only: first transmission counter of each direction
 
   // --- robustness ---------------------------------------------------------------------------
   std::uint32_t control_queue_limit = 4096;  // stateless replies (NACK_NOLINK, ...) queued at most

@@ -78,6 +78,10 @@ class Datapath {
 // The time source of a real driver: monotonic nanoseconds. (The core never reads a clock; drivers
 // do, and pass `now` in.)
 TimeNs monotonic_now_ns();
+// Unix time minus `clock` (monotonic_now_ns when null), in ns: what EndpointConfig::
+// wall_clock_offset_ns must be for endpoints driven by that clock, so OPENs are stamped with Unix
+// time that peers on other hosts (and later runs) can compare.
+std::int64_t wall_clock_offset_ns(TimeNs (*clock)() = nullptr);
 
 // Driver: the generic poll loop. Each step receives a burst, feeds it to the endpoint, transmits
 // everything the endpoint wants to send (keeping what the datapath refuses for the next step),

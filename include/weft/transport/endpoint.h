@@ -48,6 +48,14 @@ enum class DropReason : std::uint8_t {
   kRecvBufferFull,     // PAYLOAD dropped and answered with NACK_FULL
   kOutOfWindow,        // PAYLOAD too far ahead of the receive point to buffer
   kGoBackNIgnored,     // compat: younger PAYLOAD ignored after a NACK until the failed id returns
+  // Secured endpoints (docs/security.md):
+  kBadTag,             // the AEAD tag did not verify (forged, corrupted, or the wrong key)
+  kReplay,             // transmission counter already seen, or older than the replay window
+  kUnknownKey,         // protected frame for a link without keys, or an unknown key generation
+  kUnauthenticated,    // plaintext frame where protection is required, or an OPEN/OPEN_ACK that
+                       // failed authentication (not allowlisted, bad signature or MAC, no suite)
+  kStaleOpen,          // OPEN replayed (stamp not newer than the last one seen) or outside the
+                       // handshake window; OPEN_ACK that answers no OPEN of ours
   kCount,
 };
 std::string_view drop_reason_name(DropReason r);
@@ -60,6 +68,12 @@ struct EndpointStats {
   std::uint64_t links_opened = 0;
   std::uint64_t links_closed = 0;
   std::uint64_t link_errors = 0;
+  // Secured endpoints: stateless replies (NACK_NOLINK, CLOSE_ACK, OPEN_NACK) not sent because no
+  // link key could authenticate them.
+  std::uint64_t replies_suppressed = 0;
+  std::uint64_t key_exchanges = 0;  // X25519 computations (one per peer ephemeral key)
+  std::uint64_t key_records = 0;    // link key records in the guarded slab (links + tombstones)
+  std::uint64_t key_slab_bytes = 0; // guarded memory holding keys (sodium_malloc, not in malloc's totals)
   std::uint64_t drops_total() const;
 };
 
@@ -85,6 +99,14 @@ struct LinkStats {
   std::uint64_t messages_received = 0;
   std::uint64_t bytes_delivered = 0;       // message bytes handed to the application
   std::uint64_t congestion_decreases = 0;
+  // Secured links: frames dropped by reason, and key rotations (docs/security.md).
+  std::uint64_t drops_bad_tag = 0;
+  std::uint64_t drops_replay = 0;
+  std::uint64_t drops_stale_epoch = 0;
+  std::uint64_t drops_unknown_key = 0;
+  std::uint64_t drops_malformed = 0;   // authenticated, but the decrypted body did not parse
+  std::uint64_t key_rotations_sent = 0;
+  std::uint64_t key_rotations_received = 0;
 };
 
 struct LinkInfo {
@@ -101,6 +123,13 @@ struct LinkInfo {
   TimeNs srtt_ns = 0;
   TimeNs min_rtt_ns = 0;
   TimeNs rto_ns = 0;
+  // Security: whether frames are sealed, with which AEAD (and provider), and the key state.
+  bool encrypted = false;
+  std::string_view suite;     // "aes-256-gcm", "chacha20-poly1305"; empty when plaintext
+  std::string_view provider;  // "libsodium", "openssl"
+  std::uint8_t tx_key_generation = 0;
+  std::uint8_t rx_key_generation = 0;
+  std::uint64_t tx_counter = 0;  // next transmission counter value
   LinkStats stats;
 };
 

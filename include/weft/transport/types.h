@@ -56,6 +56,7 @@ enum class Error : std::uint8_t {
   kCloseTimedOut,         // CLOSE was never answered within the retry budget
   kPeerNoLink,            // the peer answered with NACK_NOLINK: it has no link for our data
   kPeerRestarted,         // the peer opened the link again with a new epoch
+  kKeyExhausted,          // the link's 64-bit transmission counter ran out (it never wraps)
 };
 std::string_view error_name(Error e);
 

@@ -70,11 +70,27 @@ inline constexpr std::uint8_t kFlagEndOfMessage = 0x01;  // last segment of a me
 // PAYLOAD only: rx_id and the congestion byte carry a cumulative ACK (the spec's PAYLOAD RxID is
 // "N/A"; weft uses it so request/response traffic needs no separate ACK frames).
 inline constexpr std::uint8_t kFlagAckPiggyback = 0x02;
+// The frame is protected (weft, after the handshake): a security header follows the TTP header,
+// then the encrypted extension block and payload, then a 16 B tag (docs/security.md).
+inline constexpr std::uint8_t kFlagProtected = 0x04;
+
+// Security header of a protected frame (12 B): version, key generation, reserved, and the
+// direction's 64-bit transmission counter (the AEAD nonce's variable part; every transmission,
+// retransmissions included, takes a new one).
+inline constexpr std::uint8_t kSecurityVersion = 1;
+inline constexpr std::size_t kSecurityHeaderBytes = 12;
+inline constexpr std::size_t kTagBytes = 16;
+inline constexpr std::size_t kProtectionOverhead = kSecurityHeaderBytes + kTagBytes;  // 28
+struct SecurityHeader {
+  std::uint8_t key_generation = 0;  // which key of the direction sealed it (mod 256)
+  std::uint64_t counter = 0;
+};
 
 // Extension type codes (TTPoE `ttp_extn_types_enum`). The TTP `extension` byte names the type of
 // the first TLV in the extension block; 0 means no block.
 inline constexpr std::uint8_t kExtNone = 0x00;
 inline constexpr std::uint8_t kExtFeatures = 0x10;  // feature negotiation (OPEN / OPEN_ACK)
+inline constexpr std::uint8_t kExtHello = 0x11;     // authenticated key exchange (OPEN / OPEN_ACK)
 inline constexpr std::uint8_t kExtSack = 0x20;      // selective ACK ranges
 inline constexpr std::uint8_t kExtBlockVersion = 1;
 inline constexpr std::size_t kExtBlockHeaderBytes = 4;  // version, reserved, length (u16)
@@ -109,6 +125,27 @@ inline constexpr std::uint32_t kFeatureEcn = 1u << 1;
 inline constexpr std::uint32_t kFeatureEntropy = 1u << 2;
 inline constexpr std::uint32_t kFeatureMessages = 1u << 3;
 
+// Handshake TLV (0x11), carried by OPEN and OPEN_ACK of a secured weft endpoint
+// (docs/security.md). The signature and MAC cover the frame's TTP header (ce masked) and its whole
+// extension block with these two fields zeroed.
+struct Hello {
+  std::uint8_t suites = 0;        // AEAD suites offered: bit 0 AES-256-GCM, bit 1 ChaCha20-Poly1305
+  std::uint8_t auth = 0;          // kAuth* bits: which of signature / mac are present
+  std::uint64_t issued = 0;       // the sender's handshake clock when it first sent this OPEN (ns)
+  std::uint64_t echo_issued = 0;  // OPEN_ACK: the answered OPEN's issued; OPEN: 0
+  std::array<std::uint8_t, 32> ephemeral{};       // X25519 public key
+  std::array<std::uint8_t, 32> identity{};        // Ed25519 public key (zero without identity)
+  std::array<std::uint8_t, 32> echo_ephemeral{};  // OPEN_ACK: the answered OPEN's ephemeral key
+  std::array<std::uint8_t, 64> signature{};       // Ed25519, or zero
+  std::array<std::uint8_t, 32> mac{};             // HMAC-SHA256 under the cluster key, or zero
+};
+inline constexpr std::uint8_t kAuthSignature = 0x01;
+inline constexpr std::uint8_t kAuthClusterMac = 0x02;
+inline constexpr std::size_t kHelloValueBytes = 1 + 1 + 2 + 8 + 8 + 32 + 32 + 32 + 64 + 32;  // 212
+// Offsets of the signature and MAC from the end of an extension block whose last TLV is Hello.
+inline constexpr std::size_t kHelloSignatureFromEnd = 64 + 32;
+inline constexpr std::size_t kHelloMacFromEnd = 32;
+
 struct SackRange {
   std::uint32_t first = 0;  // inclusive
   std::uint32_t last = 0;   // inclusive
@@ -118,9 +155,11 @@ struct SackRange {
 struct Extensions {
   bool has_features = false;
   Features features;
+  bool has_hello = false;  // encoded last, after features
+  Hello hello;
   std::uint8_t sack_count = 0;
   std::array<SackRange, kMaxSackRanges> sack{};
-  bool empty() const { return !has_features && sack_count == 0; }
+  bool empty() const { return !has_features && !has_hello && sack_count == 0; }
 };
 
 // A decoded frame. `payload` points into the buffer given to decode().
@@ -130,6 +169,15 @@ struct Frame {
   TtpHeader ttp;
   Extensions ext;
   std::span<const std::uint8_t> payload;
+  // Protected frames (ttp.flags & kFlagProtected, weft): decode() stops after the security
+  // header; `sealed` is the ciphertext (extension block and payload) and `tag` follows it.
+  // `aad_bytes` counts the bytes from the frame's start through the security header (the
+  // associated data, with the ce bit masked). decode_body() parses the decrypted bytes.
+  bool is_protected = false;
+  SecurityHeader security;
+  std::size_t aad_bytes = 0;
+  std::span<const std::uint8_t> sealed;
+  std::span<const std::uint8_t> tag;
 };
 
 enum class DecodeError : std::uint8_t {
@@ -142,8 +190,9 @@ enum class DecodeError : std::uint8_t {
   kBadVc,           // vc > 2
   kBadExtension,    // malformed extension block (version, length, TLV overrun, unknown type)
   kOversize,        // larger than the profile allows
+  kBadSecurity,     // protected frame with an unknown security header version or reserved bits
 };
-inline constexpr int kDecodeErrorCount = 9;
+inline constexpr int kDecodeErrorCount = 10;
 std::string_view decode_error_name(DecodeError e);
 
 struct DecodeOptions {
@@ -157,6 +206,10 @@ struct DecodeOptions {
 // Decodes `bytes`. On failure returns the reason and leaves `out` unspecified.
 [[nodiscard]] DecodeError decode(std::span<const std::uint8_t> bytes, const DecodeOptions& opt,
                                  Frame& out);
+
+// Parses the decrypted body of a protected frame (`out` from decode()): the extension block named
+// by out.ttp.extension, then the payload, which points into `plaintext`.
+[[nodiscard]] DecodeError decode_body(std::span<const std::uint8_t> plaintext, Frame& out);
 
 // Bytes of the extension block `ext` encodes to (0 when empty).
 std::size_t extension_bytes(const Extensions& ext);
@@ -176,6 +229,28 @@ std::size_t header_bytes(Encapsulation enc, const Extensions& ext);
 [[nodiscard]] std::size_t encode_headers(Encapsulation enc, NodeId src_node, NodeId dst_node,
                                          const TtpHeader& ttp, const Extensions& ext,
                                          std::size_t payload_len, std::span<std::uint8_t> out);
+
+// Where encode_protected() put the parts of a protected frame.
+struct ProtectedLayout {
+  std::size_t security_offset = 0;  // the security header; the associated data is [0, body_offset)
+  std::size_t body_offset = 0;      // the extension block, then the payload: sealed in place
+  std::size_t payload_offset = 0;
+  std::size_t tag_offset = 0;
+  std::size_t total = 0;
+};
+// Encodes a protected frame's headers (kFlagProtected set), the security header `sec` and the
+// plaintext extension block, leaving `payload_len` bytes at layout.payload_offset for the caller
+// (who seals body and payload in place and writes the tag). Returns the frame length, or 0 if
+// `out` is too small or the frame too long. Never padded (it is at least 64 B on Ethernet).
+[[nodiscard]] std::size_t encode_protected(Encapsulation enc, NodeId src_node, NodeId dst_node,
+                                           const TtpHeader& ttp, const Extensions& ext,
+                                           const SecurityHeader& sec, std::size_t payload_len,
+                                           std::span<std::uint8_t> out, ProtectedLayout& layout);
+
+// Offset of the TTP header in a frame of this encapsulation.
+inline constexpr std::size_t ttp_offset(Encapsulation enc) {
+  return enc == Encapsulation::kEthernet ? kEthHeaderBytes + kTthBytes + kTshBytes : 0;
+}
 
 // 32-bit serial-number arithmetic (RFC 1982): a is younger (later) than b.
 inline constexpr bool id_after(std::uint32_t a, std::uint32_t b) {
