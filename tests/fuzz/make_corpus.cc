@@ -1,6 +1,7 @@
 // make_fuzz_corpus: writes the checked-in seed corpora of the two fuzz targets.
 //
-//   make_fuzz_corpus <out-dir>     writes <out-dir>/decode/*.bin and <out-dir>/endpoint/*.bin
+//   make_fuzz_corpus <out-dir>     writes <out-dir>/decode/*.bin, <out-dir>/endpoint/*.bin and
+//                                  <out-dir>/secure/*.bin
 //
 // decode/: one frame per file — a valid Ethernet frame per opcode, weft frames with feature and
 // SACK extension blocks, UDP-encapsulated frames, and near misses that each break one rule of the
@@ -10,6 +11,9 @@
 // peer endpoint (rec_*): node 1 is set up exactly as the fuzzer sets it up, node 2 talks to it,
 // and node 2's frames are written down with the fuzzer's timing, so the fuzzer replays the whole
 // exchange (random epochs included) and starts from deep protocol states.
+//
+// secure/: inputs of secure_endpoint_fuzz.cc: the plaintext of each frame a peer sends on an
+// open secured link (UDP encapsulation; ids are offsets from the link's receive / send points).
 //
 // Rerun after a wire-format change, and now and then as the endpoint's behaviour evolves
 // (tests/fuzz/README.md).
@@ -443,6 +447,48 @@ int main(int argc, char** argv) {
   record(w, {"rec_compat_passive_messages_close", opts(0), Profile::kTtpoeCompat, true, {1000, 10}, true,
              false});
 
+  // --- secured endpoint past authentication (secure_endpoint_fuzz.cc) ---------------------------
+  {
+    std::filesystem::create_directories(std::filesystem::path(argv[1]) / "secure");
+    auto seed = [&](const std::string& name, std::uint8_t options, std::vector<Bytes> frames) {
+      Bytes in{options};
+      for (const Bytes& f : frames) {
+        in.push_back(static_cast<std::uint8_t>(f.size() >> 8));
+        in.push_back(static_cast<std::uint8_t>(f.size()));
+        in.insert(in.end(), f.begin(), f.end());
+      }
+      std::ofstream out(std::filesystem::path(argv[1]) / "secure" / (name + ".bin"), std::ios::binary);
+      out.write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
+    };
+    auto plain = [](Opcode op, std::uint32_t tx_off, std::uint32_t rx_off, const wire::Extensions& ext,
+                    const Bytes& payload, std::uint8_t flags = 0) {
+      wire::TtpHeader h;
+      h.opcode = op;
+      h.vc = static_cast<std::uint8_t>(transport::Vc::kData);
+      h.tx_id = tx_off;
+      h.rx_id = rx_off;
+      h.flags = flags;
+      Bytes b(wire::kWeftMaxFrameBytes);
+      b.resize(wire::encode(wire::Encapsulation::kUdp, 2, 1, h, ext, payload, b));
+      return b;
+    };
+    wire::Extensions none, sack;
+    sack.sack_count = 2;
+    sack.sack[0] = {3, 4};
+    sack.sack[1] = {6, 6};
+    const Bytes small = pattern(100);
+    seed("payload_messages", 0, {plain(Opcode::kPayload, 0, 0, none, small, wire::kFlagEndOfMessage),
+                                 plain(Opcode::kPayload, 2, 0, none, small),
+                                 plain(Opcode::kPayload, 1, 0, none, small, wire::kFlagEndOfMessage)});
+    seed("acks_with_data", 1, {plain(Opcode::kAck, 0, 1, none, {}), plain(Opcode::kAck, 0, 1, sack, {}),
+                               plain(Opcode::kNack, 0, 2, none, {}), plain(Opcode::kNackFull, 0, 2, none, {}),
+                               plain(Opcode::kPayload, 0, 3, none, small,
+                                     wire::kFlagEndOfMessage | wire::kFlagAckPiggyback)});
+    seed("close_sequence", 0, {plain(Opcode::kClose, 0, 0, none, {}), Bytes{}, plain(Opcode::kCloseAck, 0, 1, none, {})});
+    seed("close_nack_nolink", 1, {plain(Opcode::kCloseNack, 0, 0, none, {}), plain(Opcode::kNackNolink, 0, 1, none, {})});
+    seed("stale_epoch_open", 2, {plain(Opcode::kOpen, 0, 0, none, {}), plain(Opcode::kPayload, 0, 0, none, small)});
+    std::cout << "make_fuzz_corpus: wrote 5 secured-endpoint seeds\n";
+  }
   std::cout << "make_fuzz_corpus: wrote " << w.files() << " files under " << argv[1] << "\n";
   return 0;
 }
