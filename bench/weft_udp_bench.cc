@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "weft/crypto/credentials.h"
 #include "weft/transport/datapath.h"
 #include "weft/transport/endpoint.h"
 #include "weft/transport/udp_datapath.h"
@@ -18,8 +19,11 @@ namespace {
 
 using namespace transport;
 
-EndpointConfig udp_config(Profile profile, std::uint32_t frame_bytes) {
+EndpointConfig udp_config(Profile profile, std::uint32_t frame_bytes,
+                          std::shared_ptr<const crypto::Credentials> credentials) {
   EndpointConfig c;
+  c.credentials = std::move(credentials);
+  c.wall_clock_offset_ns = wall_clock_offset_ns();
   c.profile = profile;
   c.encapsulation = wire::Encapsulation::kUdp;
   c.max_frame_bytes = frame_bytes;
@@ -106,7 +110,7 @@ std::string child_status(pid_t pid) {
 
 GoodputResult weft_udp_goodput(const GoodputSpec& spec) {
   GoodputResult r;
-  EndpointConfig cfg = udp_config(spec.profile, spec.frame_bytes);
+  EndpointConfig cfg = udp_config(spec.profile, spec.frame_bytes, spec.credentials);
   cfg.congestion_control = spec.congestion_control;
   Pair p;
   const pid_t pid = start_peer(p, cfg, /*echo=*/false, spec.busy_poll, spec.timeout_s, r.error);
@@ -160,9 +164,10 @@ GoodputResult weft_udp_goodput(const GoodputSpec& spec) {
   return r;
 }
 
-RttResult weft_udp_rtt(int iterations, std::uint32_t bytes, bool busy_poll, int warmup) {
+RttResult weft_udp_rtt(int iterations, std::uint32_t bytes, bool busy_poll, int warmup,
+                       std::shared_ptr<const crypto::Credentials> credentials) {
   RttResult r;
-  const EndpointConfig cfg = udp_config(Profile::kWeft, 9000);
+  const EndpointConfig cfg = udp_config(Profile::kWeft, 9000, std::move(credentials));
   Pair p;
   const pid_t pid = start_peer(p, cfg, /*echo=*/true, busy_poll, 60, r.error);
   if (pid < 0) return r;

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "weft/transport/types.h"
+
+namespace weft::crypto {
+class Credentials;
+}
 
 namespace weft::bench {
 
@@ -27,6 +32,8 @@ struct GoodputSpec {
   bool busy_poll = false;
   bool congestion_control = true;  // false: the fixed window of window_bytes (as compat)
   double timeout_s = 60;
+  // Both processes seal every frame with these (the child inherits them by fork); null: plaintext.
+  std::shared_ptr<const crypto::Credentials> credentials;
 };
 GoodputResult weft_udp_goodput(const GoodputSpec& spec);
 
@@ -38,6 +45,7 @@ struct RttResult {
   int samples = 0;
 };
 // Round trips of `bytes`-byte messages echoed by the child (after `warmup` unmeasured ones).
-RttResult weft_udp_rtt(int iterations, std::uint32_t bytes, bool busy_poll, int warmup = 1000);
+RttResult weft_udp_rtt(int iterations, std::uint32_t bytes, bool busy_poll, int warmup = 1000,
+                       std::shared_ptr<const crypto::Credentials> credentials = nullptr);
 
 }  // namespace weft::bench

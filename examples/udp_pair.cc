@@ -14,6 +14,10 @@
 //  - Over UDP a node is a datagram's source IP:port: the responder needs no configuration and
 //    answers whoever opens a link; the sender names its peer with add_peer().
 //  - Every wait has a deadline (run_until), so a dead process is an error, never a hang.
+//  - It runs in PLAINTEXT: the EndpointConfig has no credentials (the library default), so frames
+//    are neither encrypted nor authenticated. That keeps the first example short; real programs
+//    set EndpointConfig::credentials, as examples/encrypted_pair.cc does (and the `weft` tools
+//    refuse plaintext unless --insecure is given).
 //
 // Usage: udp_pair   (exit status 0 when the echo matched and both sides closed cleanly)
 

@@ -5,9 +5,11 @@
 //                  --golden tests/golden --work DIR
 //
 // Captures checked:
-//  - generated here by sim_capture: a lossy weft-profile sim transfer (raw Ethernet), a
-//    UDP-encapsulated exchange (PcapWriter::write_udp; heuristic and port-based decoding) and 400
-//    seeded mutations of well-formed frames (both decoders must agree on every malformed one);
+//  - generated here by sim_capture: a lossy weft-profile sim transfer (raw Ethernet), the same
+//    between secured endpoints (Hello TLV in OPEN / OPEN_ACK, protected frames; also decoded as
+//    compat), a UDP-encapsulated exchange (PcapWriter::write_udp; heuristic and port-based
+//    decoding) and 400 seeded mutations of well-formed frames, secured ones included (both
+//    decoders must agree on every malformed one);
 //  - checked in: tests/golden/capture_synthetic.pcap (every opcode, 802.1Q / 802.1ad tags, one frame
 //    per decode error, non-TTP frames; also decoded as compat) and
 //    tests/golden/capture_ttpoe-compat.pcap (a lossy compat-profile transfer).
@@ -117,6 +119,8 @@ const std::vector<Field>& fields() {
       {{"ttp.version"}, "version"},
       {{"ttp.flags"}, "flags"},
       {{"ttp.flags.eom"}, "eom"},
+      {{"ttp.flags.ack_piggyback"}, "ack_piggyback"},
+      {{"ttp.flags.protected"}, "protected"},
       {{"ttp.cr"}, "cr"},
       {{"ttp.ce"}, "ce"},
       {{"ttp.extension"}, "extension"},
@@ -130,6 +134,20 @@ const std::vector<Field>& fields() {
       {{"ttp.features.bits"}, "features.bits"},
       {{"ttp.sack.first"}, "sack[].first"},
       {{"ttp.sack.last"}, "sack[].last"},
+      {{"ttp.hello.suites"}, "hello.suites"},
+      {{"ttp.hello.auth"}, "hello.auth"},
+      {{"ttp.hello.issued"}, "hello.issued"},
+      {{"ttp.hello.echo_issued"}, "hello.echo_issued"},
+      {{"ttp.hello.ephemeral"}, "hello.ephemeral", true},
+      {{"ttp.hello.identity"}, "hello.identity", true},
+      {{"ttp.hello.echo_ephemeral"}, "hello.echo_ephemeral", true},
+      {{"ttp.hello.signature"}, "hello.signature", true},
+      {{"ttp.hello.mac"}, "hello.mac", true},
+      {{"ttp.sec.version"}, "security.version"},
+      {{"ttp.sec.key_generation"}, "security.key_generation"},
+      {{"ttp.sec.counter"}, "security.counter"},
+      {{"ttp.sealed_length"}, "security.sealed_bytes"},
+      {{"ttp.tag"}, "security.tag", true},
       {{"ttp.payload_length"}, "payload_bytes"},
       {{"tth.total_length"}, "tth_total_length"},
       {{"tsh.src_node"}, "src_node"},
@@ -397,8 +415,10 @@ int main(int argc, char** argv) {
   }
 
   const std::string lossy = a.work + "/weft_lossy.pcap", udp = a.work + "/udp.pcap";
+  const std::string secure = a.work + "/weft_secure.pcap";
   const std::string mutated = a.work + "/mutated.pcap";
   for (const std::string& gen : {quote(a.sim_capture) + " --profile weft --seed 7 --out " + quote(lossy),
+                                 quote(a.sim_capture) + " --secure --seed 7 --out " + quote(secure),
                                  quote(a.sim_capture) + " --udp --out " + quote(udp),
                                  quote(a.sim_capture) + " --mutate --seed 11 --out " + quote(mutated)}) {
     RunResult r = run(gen + " 2>&1");
@@ -409,6 +429,8 @@ int main(int argc, char** argv) {
   const std::string compat = a.golden + "/capture_ttpoe-compat.pcap";
   const std::vector<Case> cases = {
       {"weft_lossy", lossy, {}, {}, 40, 0},
+      {"weft_secure", secure, {}, {}, 40, 0},
+      {"weft_secure_compat", secure, {"--compat"}, {"ttpoe.extensions:FALSE"}, 40, 0},
       {"udp_heuristic", udp, {}, {}, 13, 1},
       {"udp_port", udp, {"--udp-port", "47200"}, {"ttpoe.udp_port:47200"}, 14, 2},
       {"synthetic", synthetic, {}, {}, 30, 15},

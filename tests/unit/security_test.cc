@@ -474,6 +474,40 @@ TEST(Security, PayloadForAnUnknownLinkGetsNoUnauthenticatedReply) {
   EXPECT_FALSE(stranger.poll_transmit(buf, p.now, tx));
 }
 
+TEST(Security, PlaintextAndSecuredEndpointsNeverTalk) {
+  // No downgrade either way: a secured OPEN is refused by a plaintext endpoint, a plaintext OPEN
+  // by a secured one, and sealed frames mean nothing to an endpoint without keys.
+  SecurePair p(Auth::kCluster, [](EndpointConfig& c, int n) {
+    if (n == 2) c.credentials = nullptr;
+  });
+  ASSERT_TRUE(p.a->open(2, Vc::kData, p.now).ok());
+  p.pump();
+  EXPECT_EQ(p.b->link_count(), 0u);
+  EXPECT_EQ(drops(*p.b, DropReason::kProfileMismatch), 1u);
+  ASSERT_TRUE(p.b->open(1, Vc::kReqHi, p.now).ok());
+  p.pump();
+  EXPECT_EQ(p.a->state(2, Vc::kReqHi), LinkState::kClosed);
+  EXPECT_GE(drops(*p.a, DropReason::kUnauthenticated), 1u);
+  p.run_timers(p.now + 20'000'000'000);
+  bool timed_out = false;
+  for (const Event& e : p.ev_a) {
+    if (e.kind == EventKind::kError && e.error == Error::kOpenTimedOut) {
+      timed_out = true;
+      EXPECT_NE(e.detail.find("accept our keys"), std::string::npos) << e.detail;
+    }
+  }
+  EXPECT_TRUE(timed_out);
+  SecurePair q;
+  ASSERT_TRUE(q.open());
+  expect_link_carries_data(q, 1);
+  EndpointConfig c;
+  c.node_id = 2;
+  Endpoint plain(c);
+  plain.on_frame(*first(q, 0, wire::Opcode::kPayload), q.now);
+  EXPECT_EQ(drops(plain, DropReason::kUnknownKey), 1u);
+  EXPECT_EQ(plain.link_count(), 0u);
+}
+
 TEST(Security, CredentialsThatCannotAuthenticateAreRefused) {
   EndpointConfig c;
   c.credentials = std::make_shared<crypto::Credentials>();  // no identity, no cluster key

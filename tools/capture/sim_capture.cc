@@ -5,6 +5,13 @@
 //       a lossy two-host sim::run_transfer (explicit loss mask plus seeded random loss), every
 //       frame put on either wire direction written with PcapWriter::write_ethernet at its virtual
 //       transmit time, dropped ones included (a capture at the sender's port sees them)
+//   sim_capture --secure [--seed N] --out FILE.pcap
+//       the same lossy weft transfer between two secured endpoints (a fixed cluster key,
+//       ephemeral keys derived from the seed, ChaCha20-Poly1305 only so the bytes do not depend on
+//       the CPU's AES support): OPEN / OPEN_ACK carry the Hello TLV, every later frame is protected
+//       (security header, sealed bytes, tag); keys rotate every 8 frames and the transmission
+//       counters start just below 2^53, so key generations and counters past a double's precision
+//       show in the capture
 //   sim_capture --udp --out FILE.pcap
 //       hand-built frames in the UDP encapsulation (every opcode, both TLVs, every flag), plus a
 //       datagram that is not TTP and one whose extension block is malformed, written with
@@ -13,22 +20,28 @@
 //       hand-built raw Ethernet frames: 802.1Q and 802.1ad tags, every decode error of
 //       wire::decode, and frames of other EtherTypes
 //   sim_capture --mutate [--seed N] --out FILE.pcap
-//       400 seeded mutations of those frames, both encapsulations (bytes overwritten in the
-//       headers, random truncation), for decoder-against-decoder comparisons
+//       400 seeded mutations of those frames and of secured ones (OPEN with the Hello TLV,
+//       protected frames with stand-in sealed bytes), both encapsulations (bytes overwritten in
+//       the headers, random truncation, TTH/TSH lengths shortened together), then secured frames
+//       broken on purpose, one per error path of the security header and the Hello TLV; for
+//       decoder-against-decoder comparisons
 //
 // The same arguments give the same bytes. Exit status: 0 written, 1 the transfer failed or the
 // file could not be written, 2 usage.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "weft/crypto/credentials.h"
 #include "weft/transport/pcap.h"
 #include "weft/transport/scenario.h"
 #include "weft/transport/wire.h"
@@ -39,6 +52,7 @@ using namespace weft::transport;
 
 constexpr const char* kUsage =
     "usage: sim_capture --profile weft|ttpoe-compat [--seed N] --out FILE.pcap\n"
+    "       sim_capture --secure [--seed N] --out FILE.pcap\n"
     "       sim_capture --udp --out FILE.pcap\n"
     "       sim_capture --synthetic --out FILE.pcap\n"
     "       sim_capture --mutate [--seed N] --out FILE.pcap\n";
@@ -50,9 +64,27 @@ int usage(const std::string& why) {
 
 // ---- a lossy transfer over the simulator -------------------------------------------------------
 
-int write_transfer(const std::string& profile, std::uint64_t seed, const std::string& out) {
+// Credentials of every node of the secured capture: one fixed cluster key, no identity.
+std::shared_ptr<const weft::crypto::Credentials> capture_credentials() {
+  auto c = std::make_shared<weft::crypto::Credentials>();
+  std::array<std::uint8_t, weft::crypto::kClusterKeyBytes> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(0xC0 + i);
+  c->set_cluster_key(key);
+  c->deterministic_ephemeral = true;  // ephemeral keys from the endpoints' seeds: same seed, same bytes
+  // ChaCha20-Poly1305 only: AES-256-GCM is offered only where the CPU has AES-NI, which would make
+  // the negotiated suite, and so the sealed bytes, depend on the machine.
+  c->aes256gcm = nullptr;
+  return c;
+}
+
+int write_transfer(const std::string& profile, std::uint64_t seed, const std::string& out, bool secure) {
   sim::TransferSpec spec;
   spec.seed = seed;
+  if (secure) {
+    spec.endpoint.credentials = capture_credentials();
+    spec.endpoint.rotate_packets = 8;                       // key generations advance in the capture
+    spec.endpoint.initial_tx_counter = (1ull << 53) - 40;   // counters cross 2^53
+  }
   if (profile == "weft") {
     spec.endpoint.profile = Profile::kWeft;
     // 1500 B frames, so one message spans many frames and the losses below leave holes the
@@ -80,8 +112,8 @@ int write_transfer(const std::string& profile, std::uint64_t seed, const std::st
     return 1;
   }
   pcap.flush();
-  std::printf("wrote %s: %llu frames (profile %s, seed %llu)\n", out.c_str(),
-              static_cast<unsigned long long>(pcap.packets()), profile.c_str(),
+  std::printf("wrote %s: %llu frames (profile %s%s, seed %llu)\n", out.c_str(),
+              static_cast<unsigned long long>(pcap.packets()), profile.c_str(), secure ? ", secured" : "",
               static_cast<unsigned long long>(seed));
   return 0;
 }
@@ -178,6 +210,144 @@ std::vector<std::vector<std::uint8_t>> exchange(wire::Encapsulation enc, NodeId 
   h = header(Opcode::kCloseAck, 2, 0, 0x00000009);
   h.epoch = 0x1234;
   add(b, a, h, {}, 0);
+  return f;
+}
+
+// Frames of a secured link, built by hand (no keys: the sealed bytes and tags are stand-ins, which
+// is all a decoder without keys looks at): OPEN with features and Hello, OPEN_ACK with Hello only,
+// and protected frames with and without sealed bytes.
+std::vector<std::vector<std::uint8_t>> secure_exchange(wire::Encapsulation enc, NodeId a, NodeId b) {
+  using wire::Opcode;
+  std::vector<std::vector<std::uint8_t>> f;
+  auto fill = [](auto& arr, std::uint8_t base) {
+    for (std::size_t i = 0; i < arr.size(); ++i) arr[i] = static_cast<std::uint8_t>(base + 3 * i);
+  };
+  wire::Extensions open = features(0x4321);
+  open.has_hello = true;
+  open.hello.suites = 0x03;
+  open.hello.auth = wire::kAuthSignature | wire::kAuthClusterMac;
+  open.hello.issued = 0x0123456789ABCDEFull;  // above 2^53
+  fill(open.hello.ephemeral, 0x11);
+  fill(open.hello.identity, 0x22);
+  fill(open.hello.signature, 0x33);
+  fill(open.hello.mac, 0x44);
+  wire::TtpHeader h = header(Opcode::kOpen, 2, 0x00000100, 0);
+  h.epoch = 0x4321;
+  f.push_back(encode(enc, a, b, h, open, 0));
+  wire::Extensions ack;  // Hello only: the extension byte names it
+  ack.has_hello = true;
+  ack.hello.suites = 0x02;
+  ack.hello.auth = wire::kAuthClusterMac;
+  ack.hello.issued = 2'000'000'123;
+  ack.hello.echo_issued = open.hello.issued;
+  fill(ack.hello.ephemeral, 0x55);
+  ack.hello.echo_ephemeral = open.hello.ephemeral;
+  fill(ack.hello.mac, 0x66);
+  h = header(Opcode::kOpenAck, 2, 0x00020000, 0x00000100);
+  h.epoch = 0x4321;
+  f.push_back(encode(enc, b, a, h, ack, 0));
+  // Protected frames: PAYLOAD (with ACK piggybacked), ACK with a sealed SACK block, and a CLOSE
+  // whose sealed body is empty (header and tag only).
+  auto prot = [&](NodeId s, NodeId d, wire::TtpHeader th, const wire::Extensions& ext, std::size_t payload_len,
+                  std::uint8_t gen, std::uint64_t counter) {
+    std::vector<std::uint8_t> buf(16384);
+    wire::ProtectedLayout lay;
+    const std::size_t n = wire::encode_protected(enc, s, d, th, ext, wire::SecurityHeader{gen, counter},
+                                                 payload_len, buf, lay);
+    if (n == 0) throw std::runtime_error("sim_capture: a protected frame did not encode");
+    buf.resize(n);
+    // Stand-in ciphertext and tag over the body (the block was written in plaintext).
+    for (std::size_t i = lay.body_offset; i < n; ++i) buf[i] = static_cast<std::uint8_t>(i * 29 + counter);
+    f.push_back(std::move(buf));
+  };
+  h = header(Opcode::kPayload, 2, 0x00000101, 0x00020003);
+  h.epoch = 0x4321;
+  h.flags = wire::kFlagEndOfMessage | wire::kFlagAckPiggyback;
+  prot(a, b, h, {}, 200, 0, 5);
+  h = header(Opcode::kAck, 2, 0, 0x00000101);
+  h.epoch = 0x4321;
+  h.congestion = 1;
+  prot(b, a, h, sack({{0x103, 0x105}}), 0, 3, (1ull << 53) + 1);
+  h = header(Opcode::kClose, 2, 0x00000106, 0x00020004);
+  h.epoch = 0x4321;
+  prot(a, b, h, {}, 0, 255, 0xFFFFFFFFFFFFFFF0ull);
+  return f;
+}
+
+// Sets TTH total-length and TSH length of an Ethernet frame to cover all of it (no padding).
+void fit_lengths(wire::Encapsulation enc, std::vector<std::uint8_t>& f) {
+  if (enc != wire::Encapsulation::kEthernet) return;
+  const std::size_t total = f.size() - wire::kEthHeaderBytes;
+  f[wire::kEthHeaderBytes + 2] = static_cast<std::uint8_t>(total >> 8);
+  f[wire::kEthHeaderBytes + 3] = static_cast<std::uint8_t>(total);
+  const std::size_t tsh = total - wire::kTthBytes;
+  f[wire::kEthHeaderBytes + wire::kTthBytes + 6] = static_cast<std::uint8_t>(tsh >> 8);
+  f[wire::kEthHeaderBytes + wire::kTthBytes + 7] = static_cast<std::uint8_t>(tsh);
+}
+
+// Secured frames broken on purpose, one per error path of the security header and the Hello TLV
+// (and the frames just inside the limits), so the decoders are compared on each whatever the
+// random mutations hit.
+std::vector<std::vector<std::uint8_t>> secure_malformed(wire::Encapsulation enc, NodeId a, NodeId b) {
+  const auto good = secure_exchange(enc, a, b);
+  const std::vector<std::uint8_t>& open = good[0];   // features + Hello
+  const std::vector<std::uint8_t>& hello = good[1];  // Hello only
+  const std::vector<std::uint8_t>& payload = good[2];
+  const std::vector<std::uint8_t>& close = good[4];  // protected, nothing sealed: 28 B after TTP
+  const std::size_t ttp = wire::ttp_offset(enc);
+  const std::size_t sec = ttp + wire::kTtpBytes;  // security header, or extension block
+  std::vector<std::vector<std::uint8_t>> f;
+  auto with = [&](const std::vector<std::uint8_t>& base, std::size_t at, std::uint8_t v) {
+    std::vector<std::uint8_t> x = base;
+    x[at] = v;
+    f.push_back(std::move(x));
+  };
+  with(payload, sec, 2);          // security header version 2: bad-security-header
+  with(payload, sec, 0);          // version 0: bad-security-header
+  with(payload, sec + 2, 0x80);   // reserved bits: bad-security-header
+  with(close, sec + 3, 0x01);     // reserved bits, nothing sealed: bad-security-header
+  {
+    std::vector<std::uint8_t> x = close;  // 27 B after the TTP header: truncated
+    x.pop_back();
+    fit_lengths(enc, x);
+    f.push_back(x);
+    x.resize(sec + 12);  // the security header and no tag: truncated
+    fit_lengths(enc, x);
+    f.push_back(x);
+    x[sec] = 7;  // ... also with a bad version: still truncated (the length is checked first)
+    f.push_back(x);
+    x.resize(sec);  // the protected flag and nothing after the TTP header: truncated
+    fit_lengths(enc, x);
+    if (enc == wire::Encapsulation::kEthernet) x.resize(wire::kMinSendFrameBytes, 0);  // padding
+    f.push_back(x);
+  }
+  with(close, ttp + 9, 0x30);     // protected: the extension byte is not checked (sealed block)
+  with(payload, ttp + 7, 0x14);   // protected with version nibble 1: decodes (weft ignores it)
+  with(payload, ttp + 7, 0x0C);   // protected with flag 0x08 too
+  with(payload, ttp, 0x0B);       // protected, bad opcode: bad-opcode comes first
+  with(open, ttp + 7, wire::kFlagProtected);  // a plaintext OPEN marked protected: read as sealed
+  // Hello TLV errors (bad-extension each).
+  const std::size_t hello_tlv = sec + wire::kExtBlockHeaderBytes;  // in `hello` (Hello only)
+  with(hello, hello_tlv + 1, 211);                // length 211
+  with(hello, hello_tlv + 1, 213);                // length 213 (overruns the block)
+  with(hello, hello_tlv + 2 + 2, 0x01);           // reserved (high byte)
+  with(hello, hello_tlv + 2 + 3, 0x01);           // reserved (low byte)
+  with(hello, hello_tlv + 2, 0xFF);               // every suite bit: decodes
+  with(hello, hello_tlv + 2 + 1, 0xFF);           // every auth bit: decodes
+  with(hello, ttp + 9, wire::kExtFeatures);       // the extension byte names another first TLV
+  with(open, ttp + 9, wire::kExtHello);           // ... and the other way round
+  auto grow_block = [&](std::vector<std::uint8_t> x, const std::vector<std::uint8_t>& tlv) {
+    x.insert(x.end(), tlv.begin(), tlv.end());  // these frames have no payload and no padding
+    const std::size_t len = (std::size_t{x[sec + 2]} << 8 | x[sec + 3]) + tlv.size();
+    x[sec + 2] = static_cast<std::uint8_t>(len >> 8);
+    x[sec + 3] = static_cast<std::uint8_t>(len);
+    fit_lengths(enc, x);
+    f.push_back(std::move(x));
+  };
+  grow_block(hello, {wire::kExtSack, 8, 0, 0, 0, 1, 0, 0, 0, 2});  // a TLV after Hello
+  grow_block(hello, std::vector<std::uint8_t>(hello.begin() + static_cast<std::ptrdiff_t>(hello_tlv),
+                                              hello.end()));        // Hello twice
+  grow_block(hello, {0x00});                                        // one stray byte after Hello
   return f;
 }
 
@@ -335,8 +505,10 @@ int write_mutated(const std::string& out, std::uint64_t seed, int count) {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   };
-  const auto eth = exchange(wire::Encapsulation::kEthernet, 1, 2);
-  const auto udp = exchange(wire::Encapsulation::kUdp, 0, 0);
+  auto eth = exchange(wire::Encapsulation::kEthernet, 1, 2);
+  auto udp = exchange(wire::Encapsulation::kUdp, 0, 0);
+  for (auto& f : secure_exchange(wire::Encapsulation::kEthernet, 1, 2)) eth.push_back(std::move(f));
+  for (auto& f : secure_exchange(wire::Encapsulation::kUdp, 0, 0)) udp.push_back(std::move(f));
   const UdpAddress a{0x0A000001, 47100};
   const UdpAddress b{0x0A000002, 47200};
   PcapWriter pcap(out);
@@ -354,6 +526,19 @@ int write_mutated(const std::string& out, std::uint64_t seed, int count) {
       f[at] = (next() & 1) != 0 ? static_cast<std::uint8_t>(next() % 0x24) : static_cast<std::uint8_t>(next());
     }
     if (next() % 5 == 0) f.resize(next() % (f.size() + 1));
+    if (!use_udp && f.size() >= wire::kEthHeaderBytes + wire::kTthBytes + wire::kTshBytes && next() % 6 == 0) {
+      // Shorten TTH total-length and TSH length together (consistent, so the decoders get past the
+      // length checks) and cut the frame there: security headers, extension blocks and protected
+      // frames that end early. At least 60 B stay (the rest reads as Ethernet padding).
+      constexpr std::size_t kTth = wire::kEthHeaderBytes;
+      const std::size_t total = next() % (f.size() - kTth + 1);
+      f[kTth + 2] = static_cast<std::uint8_t>(total >> 8);
+      f[kTth + 3] = static_cast<std::uint8_t>(total);
+      const std::size_t tsh = total >= wire::kTthBytes ? total - wire::kTthBytes : 0;
+      f[kTth + wire::kTthBytes + 6] = static_cast<std::uint8_t>(tsh >> 8);
+      f[kTth + wire::kTthBytes + 7] = static_cast<std::uint8_t>(tsh);
+      f.resize(std::max(kTth + total, std::min<std::size_t>(f.size(), wire::kMinRecvFrameBytes)));
+    }
     if (use_udp) {
       if (!f.empty()) pcap.write_udp(t, a, b, 0, f);
     } else if (f.size() >= wire::kEthHeaderBytes) {
@@ -361,6 +546,15 @@ int write_mutated(const std::string& out, std::uint64_t seed, int count) {
       f[13] = 0xC6;
       pcap.write_ethernet(t, f);
     }
+  }
+  // Then the secured frames broken on purpose, in both encapsulations.
+  for (const auto& f : secure_malformed(wire::Encapsulation::kEthernet, 1, 2)) {
+    pcap.write_ethernet(t, f);
+    t += 1'000;
+  }
+  for (const auto& f : secure_malformed(wire::Encapsulation::kUdp, 0, 0)) {
+    pcap.write_udp(t, a, b, 0, f);
+    t += 1'000;
   }
   pcap.flush();
   std::printf("wrote %s: %llu mutated frames (seed %llu)\n", out.c_str(),
@@ -394,6 +588,8 @@ int main(int argc, char** argv) {
       mode = "synthetic";
     } else if (a == "--mutate") {
       mode = "mutate";
+    } else if (a == "--secure") {
+      mode = "secure";
     } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -404,11 +600,12 @@ int main(int argc, char** argv) {
   if (out.empty()) return usage("--out FILE.pcap is required");
   if (mode == "transfer" && profile.empty()) return usage("one of --profile, --udp or --synthetic is required");
   if (mode != "transfer" && !profile.empty()) return usage("--profile goes with a transfer, not with --" + mode);
+  if (mode == "secure") profile = "weft";  // security is weft's (ttpoe-compat has none)
   try {
     if (mode == "udp") return write_udp(out);
     if (mode == "synthetic") return write_synthetic(out);
     if (mode == "mutate") return write_mutated(out, seed, 400);
-    return write_transfer(profile, seed, out);
+    return write_transfer(profile, seed, out, mode == "secure");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sim_capture: %s\n", e.what());
     return 1;

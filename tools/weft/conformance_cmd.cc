@@ -6,6 +6,13 @@
 // received messages), so the clauses that need it report "skipped" rather than pass; the framing
 // clauses that check raw Ethernet bytes skip over UDP. Before the clauses a probe (a PAYLOAD for
 // no link, which any TTP implementation answers with NACK_NOLINK) checks that something answers.
+//
+// The tester speaks plaintext and takes no keys, on purpose: it builds every frame byte by byte to
+// check the TTPoE clauses (Rev 2.0 has no security) and the weft profile's protocol beneath the
+// encryption layer, and it constructs no Endpoint whose handshake could carry keys. A weft peer
+// with keys drops every unauthenticated frame without answering, so the target runs with
+// --insecure; encrypted links are checked by tests/unit/security_test.cc and the udp_integration
+// modes instead.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -238,7 +245,9 @@ int run_conformance(const ConformanceOptions& o) {
       std::cerr << "weft conformance: error: no answer from " << url
                 << " within 1 s (a PAYLOAD for no link must be answered with NACK_NOLINK): is a TTP "
                    "implementation listening there (e.g. `weft peer --listen "
-                << url << "`)?\n";
+                << url
+                << " --insecure`)? The conformance tester sends plaintext frames: a weft peer with keys drops "
+                   "them without answering, so run the target with --insecure.\n";
       return kExitFailed;
     }
   } catch (const std::exception& e) {
@@ -351,14 +360,18 @@ void register_conformance(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("conformance", "run the TTPoE conformance clauses against an implementation");
   cmd->footer(
       "Examples:\n"
-      "  weft peer --listen udp://127.0.0.1:7000 &      # or your own TTP implementation\n"
+      "  weft peer --listen udp://127.0.0.1:7000 --insecure &   # or your own TTP implementation\n"
       "  weft conformance --target udp://127.0.0.1:7000\n"
       "  weft conformance --target udp://10.0.0.2:7000 --profile ttpoe-compat --json\n"
       "  weft conformance --list\n"
       "  weft conformance --target dpdk:net_memif0,role=client,socket=/tmp/w.sock,socket-abstract=no,bsize=10240 \\\n"
       "      --eal \"-l 1 --no-huge --no-pci -m 512 --no-shconf\"   # raw Ethernet, with libweft-dpdk\n\n"
       "Each clause names the spec text it checks. The target must answer from the address given and\n"
-      "send nothing of its own; clauses that need control of the target's side are skipped.\n"
+      "send nothing of its own; clauses that need control of the target's side are skipped.\n\n"
+      "Plaintext only: the tester builds every frame byte by byte to check TTPoE's clauses (Rev 2.0 has\n"
+      "no security) and the weft protocol beneath the encryption layer, so it takes no keys, and the\n"
+      "target must run in plaintext: `weft peer --insecure`. A weft peer with keys drops unauthenticated\n"
+      "frames without answering (conformance then reports no answer). Run it on a trusted network.\n"
       "Exit status: 0 no clause failed, 1 a clause failed (or no answer), 2 usage.");
   cmd->add_option("--target", o->target,
                   "the implementation under test: udp://HOST:PORT, or dpdk:DEVARGS (with libweft-dpdk)");

@@ -12,8 +12,13 @@
 //    it, a datagram on any port is TTP when its first 18 B look like a TTP header — the same test
 //    tools/wireshark/ttp.lua applies:
 //      payload >= 18 B, opcode <= 0x0A, vc <= 2, version nibble (byte 7 high) 0, reserved bits
-//      of byte 8 (above cr|ce) 0, and (unless --compat) extension byte 0x00, 0x10 or 0x20.
+//      of byte 8 (above cr|ce) 0, and (unless --compat) extension byte 0x00, 0x10, 0x11 or 0x20.
 //  - Everything else is counted by kind and summarized at the end.
+//
+// Protected frames (weft, TTP flag 0x04; docs/security.md) are shown as wire::decode leaves them:
+// the security header (key generation, transmission counter), the size of the sealed bytes (the
+// encrypted extension block and payload) and the tag. Nothing here holds keys, so nothing is
+// decrypted: the payload length and the sealed TLVs of a protected frame are unknown.
 //
 // Exit status: 0 the file was read (malformed frames included), 1 the file is missing or not a
 // classic Ethernet pcap, 2 usage.
@@ -23,15 +28,19 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "weft/transport/pcap.h"
@@ -112,7 +121,10 @@ bool looks_like_ttp(std::span<const std::uint8_t> p, bool compat) {
   if (p.size() < wire::kTtpBytes) return false;
   if (p[0] >= wire::kOpcodeCount || p[1] >= transport::kVcCount) return false;
   if ((p[7] & 0xF0) != 0 || (p[8] & 0xFC) != 0) return false;
-  if (!compat && p[9] != wire::kExtNone && p[9] != wire::kExtFeatures && p[9] != wire::kExtSack) return false;
+  if (!compat && p[9] != wire::kExtNone && p[9] != wire::kExtFeatures && p[9] != wire::kExtHello &&
+      p[9] != wire::kExtSack) {
+    return false;
+  }
   return true;
 }
 
@@ -127,8 +139,10 @@ struct TtpPacket {
   std::uint16_t src_port = 0, dst_port = 0;
   std::size_t bytes = 0;             // decoded bytes: Ethernet frame without tags, or UDP payload
   wire::DecodeError error = wire::DecodeError::kNone;
-  wire::Frame frame;                 // valid when error == kNone (payload not kept)
+  wire::Frame frame;                 // valid when error == kNone (payload, sealed bytes not kept)
   std::size_t payload_bytes = 0;
+  std::size_t sealed_bytes = 0;      // protected frames
+  std::array<std::uint8_t, wire::kTagBytes> tag{};
   std::uint16_t tth_total_length = 0;  // Ethernet, decoded frames
   std::uint16_t tsh_length = 0;
 };
@@ -239,7 +253,13 @@ class Decoder {
     t.bytes = bytes.size();
     t.error = wire::decode(bytes, opt, t.frame);
     t.payload_bytes = t.error == wire::DecodeError::kNone ? t.frame.payload.size() : 0;
+    if (t.error == wire::DecodeError::kNone && t.frame.is_protected) {
+      t.sealed_bytes = t.frame.sealed.size();
+      std::copy(t.frame.tag.begin(), t.frame.tag.end(), t.tag.begin());
+    }
     t.frame.payload = {};
+    t.frame.sealed = {};
+    t.frame.tag = {};
   }
 
   const Options& o_;
@@ -260,6 +280,34 @@ std::string features_bits_text(std::uint32_t bits) {
   add(wire::kFeatureMessages, "messages");
   if (bits != 0) s += (s.empty() ? "0x" : ",0x") + hex(bits, 1);
   return s.empty() ? "none" : s;
+}
+
+std::string bits_text(std::uint8_t bits, std::initializer_list<std::pair<std::uint8_t, const char*>> names) {
+  std::string s;
+  for (const auto& [bit, name] : names) {
+    if ((bits & bit) == 0) continue;
+    if (!s.empty()) s += ",";
+    s += name;
+    bits = static_cast<std::uint8_t>(bits & ~bit);
+  }
+  if (bits != 0) s += (s.empty() ? "0x" : ",0x") + hex(bits, 1);
+  return s.empty() ? "none" : s;
+}
+
+std::string suites_text(std::uint8_t suites) { return bits_text(suites, {{0x01, "aes"}, {0x02, "chacha"}}); }
+std::string auth_text(std::uint8_t auth) {
+  return bits_text(auth, {{wire::kAuthSignature, "signature"}, {wire::kAuthClusterMac, "mac"}});
+}
+
+std::string hex_bytes(std::span<const std::uint8_t> b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(2 * b.size());
+  for (const std::uint8_t v : b) {
+    s += kDigits[v >> 4];
+    s += kDigits[v & 0x0F];
+  }
+  return s;
 }
 
 std::string time_text(TimeNs t, bool nanos) {
@@ -290,10 +338,13 @@ std::string text_line(const TtpPacket& t, bool nanos) {
     if (h.congestion != 0) s += " cong=" + std::to_string(h.congestion);
     if (h.version != 0) s += " ver=" + std::to_string(h.version);
     if ((h.flags & wire::kFlagEndOfMessage) != 0) s += " eom";
-    if ((h.flags & ~wire::kFlagEndOfMessage) != 0) s += " flags=0x" + hex(h.flags, 1);
+    // Bits other than end-of-message (and protected, when shown as such below) in hex.
+    const std::uint8_t shown = wire::kFlagEndOfMessage | (t.frame.is_protected ? wire::kFlagProtected : 0);
+    if ((h.flags & ~shown) != 0) s += " flags=0x" + hex(h.flags, 1);
     if (h.ce) s += " ce";
     if (h.cr) s += " cr";
-    if (h.extension != 0 && t.frame.ext.empty()) s += " ext=0x" + hex(h.extension, 2);  // compat: ignored
+    // compat: ignored; protected: names the first TLV of the sealed block
+    if (h.extension != 0 && t.frame.ext.empty()) s += " ext=0x" + hex(h.extension, 2);
     const wire::Extensions& e = t.frame.ext;
     if (e.has_features) {
       const wire::Features& f = e.features;
@@ -308,7 +359,19 @@ std::string text_line(const TtpPacket& t, bool nanos) {
         s += hex(e.sack[i].first, 8) + "-" + hex(e.sack[i].last, 8);
       }
     }
-    s += " len=" + std::to_string(t.payload_bytes);
+    if (e.has_hello) {
+      const wire::Hello& hl = e.hello;
+      s += " hello(suites=" + suites_text(hl.suites) + " auth=" + auth_text(hl.auth) +
+           " issued=" + std::to_string(hl.issued);
+      if (hl.echo_issued != 0) s += " echo_issued=" + std::to_string(hl.echo_issued);
+      s += ")";
+    }
+    if (t.frame.is_protected) {
+      s += " protected gen=" + std::to_string(t.frame.security.key_generation) +
+           " ctr=" + std::to_string(t.frame.security.counter) + " sealed=" + std::to_string(t.sealed_bytes) + " B";
+    } else {
+      s += " len=" + std::to_string(t.payload_bytes);
+    }
   }
   if (t.encap == wire::Encapsulation::kUdp) s += " udp";
   for (std::uint16_t v : t.vlans) s += " vlan=" + std::to_string(v);
@@ -349,6 +412,8 @@ Json to_json(const TtpPacket& t) {
   j["version"] = h.version;
   j["flags"] = h.flags;
   j["eom"] = (h.flags & wire::kFlagEndOfMessage) != 0;
+  j["ack_piggyback"] = (h.flags & wire::kFlagAckPiggyback) != 0;
+  j["protected"] = (h.flags & wire::kFlagProtected) != 0;  // the bit (compat: shown, ignored)
   j["cr"] = h.cr;
   j["ce"] = h.ce;
   j["extension"] = h.extension;
@@ -358,6 +423,7 @@ Json to_json(const TtpPacket& t) {
   Json types = Json::array();
   if (e.has_features) types.push_back(wire::kExtFeatures);
   if (e.sack_count > 0) types.push_back(wire::kExtSack);
+  if (e.has_hello) types.push_back(wire::kExtHello);  // always the block's last TLV
   j["ext_types"] = types;
   if (e.has_features) {
     const wire::Features& f = e.features;
@@ -373,7 +439,34 @@ Json to_json(const TtpPacket& t) {
   Json sack = Json::array();
   for (std::size_t i = 0; i < e.sack_count; ++i) sack.push_back(Json{{"first", e.sack[i].first}, {"last", e.sack[i].last}});
   j["sack"] = sack;
-  j["payload_bytes"] = t.payload_bytes;
+  if (e.has_hello) {
+    const wire::Hello& hl = e.hello;
+    j["hello"] = Json{{"suites", hl.suites},
+                      {"suites_text", suites_text(hl.suites)},
+                      {"auth", hl.auth},
+                      {"auth_text", auth_text(hl.auth)},
+                      {"issued", hl.issued},
+                      {"echo_issued", hl.echo_issued},
+                      {"ephemeral", hex_bytes(hl.ephemeral)},
+                      {"identity", hex_bytes(hl.identity)},
+                      {"echo_ephemeral", hex_bytes(hl.echo_ephemeral)},
+                      {"signature", hex_bytes(hl.signature)},
+                      {"mac", hex_bytes(hl.mac)}};
+  } else {
+    j["hello"] = nullptr;
+  }
+  if (t.frame.is_protected) {
+    // Sealed: the extension block and payload are encrypted, so their sizes are unknown here.
+    j["security"] = Json{{"version", wire::kSecurityVersion},
+                         {"key_generation", t.frame.security.key_generation},
+                         {"counter", t.frame.security.counter},
+                         {"sealed_bytes", t.sealed_bytes},
+                         {"tag", hex_bytes(t.tag)}};
+    j["payload_bytes"] = nullptr;
+  } else {
+    j["security"] = nullptr;
+    j["payload_bytes"] = t.payload_bytes;
+  }
   return j;
 }
 
@@ -439,12 +532,17 @@ void register_decode(CLI::App& app, Action& action) {
       "TTP frames are Ethernet frames with EtherType 0x9AC6 (also 802.1Q/802.1ad tagged) and UDP\n"
       "datagrams whose payload is a TTP header. Without --udp-port, UDP on any port counts when its\n"
       "first 18 B look like TTP (opcode <= 0x0A, vc <= 2, reserved bits zero, extension byte\n"
-      "0x00/0x10/0x20); with --udp-port N every datagram from or to N is decoded. Frames that do not\n"
-      "decode are printed as MALFORMED(<decode error>). Other packets are counted at the end.\n\n"
+      "0x00/0x10/0x11/0x20); with --udp-port N every datagram from or to N is decoded. Frames that do\n"
+      "not decode are printed as MALFORMED(<decode error>). Other packets are counted at the end.\n\n"
       "Line format:\n"
       "  NUM  TIME  SRC -> DST  OPCODE vcV tx=TXID rx=RXID epoch=E [entropy=H] [cong=N] [eom] [ce] [cr]\n"
-      "       [features(...)] [sack=FIRST-LAST,...] len=PAYLOAD_BYTES [udp] [vlan=ID]\n"
+      "       [features(...)] [sack=FIRST-LAST,...] [hello(...)] len=PAYLOAD_BYTES [udp] [vlan=ID]\n"
+      "  protected frames (weft, flag 0x04) end in 'protected gen=G ctr=C sealed=N B' instead of len=.\n"
       "  SRC/DST: nNODE (TSH node id) on raw Ethernet, IP:PORT over UDP; ids in hex.\n\n"
+      "Protected frames are not decrypted: weft decode holds no keys, so it shows their security\n"
+      "header (key generation, transmission counter), the size of the sealed bytes (extension block\n"
+      "and payload, encrypted) and the tag. The Hello TLV of secured OPEN/OPEN_ACK is plaintext and\n"
+      "is shown in full with --json (keys, signature and MAC in hex; not verified).\n\n"
       "Examples:\n"
       "  weft decode run.pcap\n"
       "  weft decode run.pcap --udp-port 47100 --json | jq '.[] | select(.opcode_name == \"NACK\")'\n\n"

@@ -2,12 +2,17 @@
 // address parsing, the endpoint configuration they start from, log timestamps, and signals.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/weft/cli.h"
 #include "weft/transport/config.h"
+#include "weft/transport/endpoint.h"
 #include "weft/transport/pcap.h"
 #include "weft/transport/types.h"
 
@@ -53,6 +58,57 @@ transport::Profile parse_profile(const std::string& name);
 // receive buffer large enough to reassemble `largest_message_bytes` (the core counts a partly
 // received message against recv_buffer_bytes, so the buffer must hold the largest message).
 transport::EndpointConfig udp_endpoint_config(transport::Profile profile, std::uint64_t largest_message_bytes);
+
+// ---- security flags (weft peer, weft send) -------------------------------------------------------
+//
+// Encryption is on by default on the weft profile: a command refuses to start without keys unless
+// --insecure says plaintext on purpose. ttpoe-compat is plaintext by spec and takes no key flags.
+struct SecurityOptions {
+  std::string identity;                 // --identity FILE: this node's identity secret (NAME.key)
+  std::vector<std::string> allow;       // --allow FILE (repeatable): allowlists of peers' public keys
+  std::string cluster_key;              // --cluster-key FILE
+  int cluster_key_fd = -1;              // --cluster-key-fd N: an inherited descriptor (read, then closed)
+  std::string cipher = "auto";          // --cipher auto|aes-256-gcm|chacha20-poly1305
+  std::string aead_provider = "auto";   // --aead-provider auto|libsodium|openssl
+  bool insecure = false;                // --insecure: plaintext, unauthenticated
+};
+
+// Adds the flags above to `cmd`, in an option group "Security".
+void add_security_options(CLI::App& cmd, SecurityOptions& o);
+
+// The key-related part of a subcommand's --help footer: a two-terminal walkthrough with
+// `weft keygen`, for `command` ("weft peer" / "weft send").
+std::string security_help_text();
+
+// What apply_security() decided, for log lines and --json.
+struct SecuritySetup {
+  bool encrypted = false;
+  std::string auth;      // "identity + allowlist (2 peers)", "cluster key", "none"
+  std::string offered;   // "aes-256-gcm (openssl), chacha20-poly1305 (libsodium)"; empty when plaintext
+};
+
+// Builds credentials from `o` into cfg.credentials (nullptr for plaintext) and sets
+// cfg.wall_clock_offset_ns (for the monotonic clock the Driver uses by default). Call it before
+// anything is bound. On a usage problem (no keys on the weft profile, keys with ttpoe-compat, a key
+// file that does not load, credentials that cannot authenticate) it prints "COMMAND: error: ..."
+// to stderr and returns false: the caller exits with kExitUsage. Prints the --insecure warning and,
+// unless `quiet`, the AEAD provider choice (--aead-provider auto measures both providers for about
+// 50 ms at payloads of `frame_bytes`, at most the largest payload of `cfg`; 0 = that largest).
+bool apply_security(const SecurityOptions& o, const std::string& command, bool quiet, std::size_t frame_bytes,
+                    transport::EndpointConfig& cfg, SecuritySetup& out);
+
+// "encrypted aes-256-gcm (openssl)" or "PLAINTEXT", from a link's info.
+std::string link_security_text(bool encrypted, std::string_view suite, std::string_view provider);
+
+// --json fields of a link's security: encrypted, suite, provider, key generations, key rotations,
+// and "drops" (the link's drops by reason: bad_tag, replay, stale_epoch, unknown_key, malformed).
+// `info` may be null (the link is gone): then only what `stats` holds is filled in.
+nlohmann::ordered_json link_security_json(const transport::LinkInfo* info, const transport::LinkStats& stats);
+// An endpoint's drops by reason ({"unauthenticated": 3, ...}, non-zero reasons only) with
+// "replies_suppressed" beside them.
+nlohmann::ordered_json endpoint_drops_json(const transport::EndpointStats& st);
+// "3 (unauthenticated 2, bad-tag 1)", or "0".
+std::string endpoint_drops_text(const transport::EndpointStats& st);
 
 // UTC wall-clock time for log lines, e.g. "2026-11-26T12:49:08.123Z".
 std::string utc_timestamp();

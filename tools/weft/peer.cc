@@ -7,12 +7,20 @@
 // it came on (--echo, what `weft send --verify` expects). A message the link's send buffer cannot
 // take yet waits in a per-link queue and is retried after progress, so echoes keep their order.
 //
-// Opens, closes and errors are logged to stderr with UTC timestamps. SIGINT or SIGTERM closes
-// every link gracefully (CLOSE/CLOSE_ACK), waiting at most --close-timeout-s, and exits 0.
+// Opens, closes and errors are logged to stderr with UTC timestamps, each open with the link's
+// security ("encrypted aes-256-gcm (openssl)" or "PLAINTEXT"); frames the endpoint drops (a wrong
+// key, a peer not on the allowlist, a forged or replayed frame) are logged by reason, at most once
+// a second. SIGINT or SIGTERM closes every link gracefully (CLOSE/CLOSE_ACK), waiting at most
+// --close-timeout-s, and exits 0; with --json a report (endpoint drops by reason, every link's
+// security and drop counters) is printed on stdout then.
+//
+// Security (weft profile): keys from --identity/--allow and/or --cluster-key(-fd), or --insecure
+// for plaintext; without either it refuses to start (net.h, apply_security).
 //
 // --broken-mode is for tests only: a Datapath decorator damages what this peer sends (drops its
 // ACKs, or answers OPEN with the wrong RxID) so that `weft conformance` can be shown to fail.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <deque>
@@ -48,9 +56,12 @@ using transport::NodeId;
 using transport::TimeNs;
 using transport::Vc;
 namespace wire = transport::wire;
+using Json = nlohmann::ordered_json;
 
 constexpr const char* kHelpFor = "weft peer";
 constexpr TimeNs kStepWaitNs = 200'000'000;  // longest idle sleep; signals interrupt it anyway
+constexpr TimeNs kDropLogEveryNs = 1'000'000'000;  // drop log lines: at most one a second
+constexpr std::size_t kMaxJsonLinks = 10000;       // --json: links reported at most (newest dropped)
 
 struct PeerOptions {
   std::string listen;
@@ -64,7 +75,9 @@ struct PeerOptions {
   std::string broken_mode;
   double close_timeout_s = 2;
   bool quiet = false;
+  bool json = false;
   bool busy_poll = false;
+  SecurityOptions security;
   std::string eal = kDefaultEal;  // dpdk: EAL options
   std::uint32_t node_id = 1;      // dpdk: this peer's 24-bit node id (MAC low bits)
 };
@@ -144,7 +157,26 @@ struct LinkRecord {
   std::uint64_t messages = 0;
   std::uint64_t bytes = 0;
   std::deque<transport::SharedBytes> echo_queue;  // echoes the send buffer could not take yet
+  std::optional<transport::LinkInfo> info;        // at open: the link's security (suite, provider)
 };
+
+// " drops: bad-tag 2, replay 1" for a link's non-zero security drop counters, or "".
+std::string link_drops_text(const transport::LinkStats& st) {
+  const std::pair<const char*, std::uint64_t> counters[] = {{"bad-tag", st.drops_bad_tag},
+                                                            {"replay", st.drops_replay},
+                                                            {"stale-epoch", st.drops_stale_epoch},
+                                                            {"unknown-key", st.drops_unknown_key},
+                                                            {"malformed", st.drops_malformed}};
+  std::string out;
+  for (const auto& [name, n] : counters) {
+    if (n > 0) out += (out.empty() ? "; drops: " : ", ") + std::string(name) + " " + std::to_string(n);
+  }
+  if (st.key_rotations_sent + st.key_rotations_received > 0) {
+    out += "; key rotations " + std::to_string(st.key_rotations_sent) + " sent, " +
+           std::to_string(st.key_rotations_received) + " received";
+  }
+  return out;
+}
 
 class Peer {
  public:
@@ -173,7 +205,10 @@ class Peer {
       case EventKind::kOpened: {
         LinkRecord& r = record(ev.peer, ev.vc);
         r.opened_ns = now;
-        log("link " + r.name + " opened (" + std::to_string(links_.size()) + " open)");
+        r.info = ep_.link_info(ev.peer, ev.vc);
+        const std::string security =
+            r.info ? link_security_text(r.info->encrypted, r.info->suite, r.info->provider) : "PLAINTEXT";
+        log("link " + r.name + " opened (" + std::to_string(links_.size()) + " open), " + security);
         return;
       }
       case EventKind::kMessage: {
@@ -199,7 +234,8 @@ class Peer {
                         static_cast<unsigned long long>(it->second.messages), bytes_text(it->second.bytes).c_str(),
                         static_cast<double>(now - it->second.opened_ns) / 1e9,
                         static_cast<unsigned long long>(ev.stats.retransmits));
-          what += buf;
+          what += buf + link_drops_text(ev.stats);
+          remember(it->second, ev.stats, "closed");
           links_.erase(it);
         }
         log(what);
@@ -213,7 +249,11 @@ class Peer {
           what += " (" + std::to_string(it->second.echo_queue.size()) + " echo(es) not sent)";
         }
         if (ev.unacked_messages > 0) what += " (" + std::to_string(ev.unacked_messages) + " echo(es) unacknowledged)";
-        if (it != links_.end()) links_.erase(it);
+        what += link_drops_text(ev.stats);
+        if (it != links_.end()) {
+          remember(it->second, ev.stats, "failed: " + std::string(transport::error_name(ev.error)));
+          links_.erase(it);
+        }
         log(what);
         return;
       }
@@ -243,10 +283,62 @@ class Peer {
     }
   }
 
+  // --json: what a link did, kept once it is gone.
+  void remember(const LinkRecord& r, const transport::LinkStats& st, const std::string& end) {
+    if (!o_.json) return;
+    if (reported_.size() >= kMaxJsonLinks) {
+      ++links_omitted_;
+      return;
+    }
+    reported_.push_back(link_json(r, st, end));
+  }
+
+  static Json link_json(const LinkRecord& r, const transport::LinkStats& st, const std::string& end) {
+    Json j;
+    j["link"] = r.name;
+    j["end"] = end;
+    j["messages_received"] = r.messages;
+    j["bytes_received"] = r.bytes;
+    j["retransmits"] = st.retransmits;
+    j.update(link_security_json(r.info ? &*r.info : nullptr, st));
+    return j;
+  }
+
+  // Logs frames the endpoint dropped since the last such line, by reason, at most once a second.
+  void log_drops(TimeNs now) {
+    const transport::EndpointStats& st = ep_.stats();
+    if (st.drops_total() == drops_logged_ || now < next_drop_log_) return;
+    std::string by_reason;
+    for (int r = 0; r < static_cast<int>(transport::DropReason::kCount); ++r) {
+      const std::uint64_t d = st.drops[r] - drops_by_reason_logged_[r];
+      if (d == 0) continue;
+      by_reason += (by_reason.empty() ? "" : ", ") +
+                   std::string(transport::drop_reason_name(static_cast<transport::DropReason>(r))) + " " +
+                   std::to_string(d);
+      drops_by_reason_logged_[r] = st.drops[r];
+    }
+    const bool secured = ep_.config().credentials != nullptr;
+    std::string hint;
+    if (by_reason.find("unauthenticated") != std::string::npos) {
+      hint += "; unauthenticated: a handshake with another key, from a peer not on the allowlist or with no "
+              "--cipher in common, or a plaintext (--insecure) sender";
+    }
+    if (by_reason.find("profile-mismatch") != std::string::npos) {
+      hint += secured ? "; profile-mismatch: an OPEN of the other --profile"
+                      : "; profile-mismatch: an OPEN of the other --profile, or from a sender with keys while this "
+                        "peer runs --insecure";
+    }
+    if (!hint.empty()) hint = " (" + hint.substr(2) + ")";
+    log("dropped " + std::to_string(st.drops_total() - drops_logged_) + " frame(s): " + by_reason + hint);
+    drops_logged_ = st.drops_total();
+    next_drop_log_ = now + kDropLogEveryNs;
+  }
+
   void pump(TimeNs max_wait_ns) {
     driver_.step(max_wait_ns);
     while (auto ev = ep_.poll_event()) handle(*ev);
     flush_all();
+    if (!o_.quiet) log_drops(transport::monotonic_now_ns());
   }
 
   int run() {
@@ -272,8 +364,42 @@ class Peer {
     }
     const transport::EndpointStats& st = ep_.stats();
     log("stopped: " + std::to_string(st.links_opened) + " link(s) opened, " + std::to_string(st.frames_received) +
-        " frames received, " + std::to_string(st.frames_sent) + " sent, " + std::to_string(st.drops_total()) +
-        " dropped");
+        " frames received, " + std::to_string(st.frames_sent) + " sent, " + endpoint_drops_text(st) +
+        " dropped" +
+        (st.replies_suppressed > 0 ? ", " + std::to_string(st.replies_suppressed) + " replies suppressed"
+                                   : std::string()));
+  }
+
+  // --json: the run's report (after shutdown()).
+  Json report(const std::string& listen, const SecuritySetup& security) const {
+    const transport::EndpointStats& st = ep_.stats();
+    Json j;
+    j["command"] = "peer";
+    j["listen"] = listen;
+    j["profile"] = std::string(transport::profile_name(ep_.config().profile));
+    j["encrypted"] = security.encrypted;
+    j["auth"] = security.auth;
+    j["suites_offered"] = security.offered;
+    j["links_opened"] = st.links_opened;
+    j["links_closed"] = st.links_closed;
+    j["link_errors"] = st.link_errors;
+    j["frames_received"] = st.frames_received;
+    j["frames_sent"] = st.frames_sent;
+    j["drops_total"] = st.drops_total();
+    j["drops"] = endpoint_drops_json(st);
+    j["key_exchanges"] = st.key_exchanges;
+    Json links = reported_;
+    for (const auto& [key, r] : links_) {  // links that did not close in time
+      const auto info = ep_.link_info(key.first, static_cast<Vc>(key.second));
+      Json l = link_json(r, info ? info->stats : transport::LinkStats{}, "open");
+      if (info) {
+        l.update(link_security_json(&*info, info->stats));
+      }
+      links.push_back(std::move(l));
+    }
+    j["links"] = links;
+    j["links_omitted"] = links_omitted_;
+    return j;
   }
 
  private:
@@ -282,6 +408,11 @@ class Peer {
   Endpoint& ep_;
   transport::Driver driver_;
   std::map<std::pair<NodeId, std::uint32_t>, LinkRecord> links_;
+  Json reported_ = Json::array();  // --json: links gone, oldest first
+  std::uint64_t links_omitted_ = 0;
+  std::uint64_t drops_logged_ = 0;
+  std::uint64_t drops_by_reason_logged_[static_cast<int>(transport::DropReason::kCount)] = {};
+  TimeNs next_drop_log_ = 0;
 };
 
 void write_port_file(const std::string& path, std::uint16_t port) {
@@ -307,6 +438,9 @@ int run_peer(const PeerOptions& o) {
   // The peer reassembles whatever arrives: room for messages up to 1 GiB (weft's send buffer
   // default is 256 MiB, so larger single messages cannot be sent anyway).
   transport::EndpointConfig cfg = udp_endpoint_config(profile, 1ull << 30);
+  // Keys are loaded once the address is known to be valid and before anything is bound: a peer
+  // without them refuses to start (exit 2).
+  SecuritySetup security;
 
   // The datapath: a UDP socket, or (when built with libweft-dpdk) one DPDK device.
   std::unique_ptr<transport::UdpDatapath> udp;
@@ -322,6 +456,7 @@ int run_peer(const PeerOptions& o) {
     }
     transport::DpdkOptions dopt;
     dopt.eal_args = dpdk_eal_args(o.listen, o.eal, "--listen", kHelpFor);
+    if (!apply_security(o.security, kHelpFor, o.quiet, 0, cfg, security)) return kExitUsage;
     try {
       raw = std::make_unique<transport::DpdkDatapath>(dopt);
     } catch (const std::exception& e) {
@@ -345,6 +480,7 @@ int run_peer(const PeerOptions& o) {
 #endif
   } else {
     const transport::UdpAddress listen = parse_udp_url(o.listen, "--listen", kHelpFor, true);
+    if (!apply_security(o.security, kHelpFor, o.quiet, 0, cfg, security)) return kExitUsage;
     transport::UdpOptions uo;
     uo.bind = transport::format_udp_address(listen);
     try {
@@ -382,15 +518,9 @@ int run_peer(const PeerOptions& o) {
     dp->set_pcap(pcap.get());
   }
 
-  if (profile == transport::Profile::kTtpoeCompat) {
-    std::cerr << "WARNING: profile ttpoe-compat is PLAINTEXT and UNAUTHENTICATED (TTPoE Rev 2.0 has no\n"
-                 "WARNING: security): anyone who can reach "
-              << where
-              << " can open links, read and inject data.\n"
-                 "WARNING: use it only on a trusted network, for conformance and interoperability tests.\n";
-  } else {
-    std::cerr << "note: packet protection (AEAD) is not built yet: weft-profile traffic is plaintext in this "
-                 "build too.\n";
+  if (!security.encrypted) {
+    std::cerr << "WARNING: anyone who can reach " << where
+              << " can open links to this peer, read and inject data: use it only on a trusted network.\n";
   }
   if (broken) {
     std::cerr << "WARNING: --broken-mode " << o.broken_mode
@@ -398,6 +528,8 @@ int run_peer(const PeerOptions& o) {
   }
 
   install_stop_signals();
+  // OPENs are stamped with Unix time read through the clock the driver uses (DPDK: the TSC).
+  cfg.wall_clock_offset_ns = transport::wall_clock_offset_ns(driver_options.clock);
   Endpoint ep(cfg);
   Peer peer(o, name_of, *dp, ep, driver_options);
   if (!o.port_file.empty()) {
@@ -412,9 +544,13 @@ int run_peer(const PeerOptions& o) {
            (o.echo ? "echo" : "sink") + (o.loss > 0 ? ", loss " + std::to_string(o.loss) + " seed " +
                                                           std::to_string(o.seed)
                                                     : std::string()) +
-           (pcap ? ", pcap " + o.pcap : std::string()) + "); stop with Ctrl-C");
+           (pcap ? ", pcap " + o.pcap : std::string()) + "); " +
+           (security.encrypted ? "encrypted, offering " + security.offered + "; authenticating with " + security.auth
+                               : std::string("PLAINTEXT")) +
+           "; stop with Ctrl-C");
   const int rc = peer.run();
   if (pcap) pcap->flush();
+  if (o.json) std::cout << peer.report(where, security).dump(2) << "\n" << std::flush;
   return rc;
 }
 
@@ -425,15 +561,19 @@ void register_peer(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("peer", "a responder: accepts TTP links over UDP and sinks or echoes messages");
   cmd->footer(
       "Examples:\n"
-      "  weft peer --listen udp://127.0.0.1:7000 --echo      # for `weft send --verify`\n"
-      "  weft peer --listen udp://127.0.0.1:7000             # sink, for `weft conformance`\n"
-      "  weft peer --listen udp://127.0.0.1:0 --port-file p  # a free port, written to p\n"
+      "  weft peer --listen udp://127.0.0.1:7000 --echo --cluster-key cluster.key  # for `weft send --verify`\n"
+      "  weft peer --listen udp://127.0.0.1:0 --port-file p --cluster-key cluster.key  # a free port, in p\n"
+      "  weft peer --listen udp://127.0.0.1:7000 --insecure  # plaintext sink, for `weft conformance`\n"
       "  weft peer --listen dpdk:net_memif0,role=server,socket=/tmp/w.sock,socket-abstract=no,bsize=10240\n"
       "            # raw Ethernet (with libweft-dpdk): node --node-id, EAL options from --eal\n\n"
-      "It accepts links from any address, logs opens, closes and errors to stderr, and runs until\n"
-      "SIGINT/SIGTERM, then closes its links gracefully and exits 0. The ttpoe-compat profile is\n"
-      "plaintext and unauthenticated, as TTPoE Rev 2.0 defines it.\n"
-      "Exit status: 0 stopped by a signal, 1 could not listen (address in use, ...), 2 usage.");
+      "It accepts links from any address it can authenticate, logs opens (with the link's security:\n"
+      "\"encrypted aes-256-gcm (openssl)\" or \"PLAINTEXT\"), closes, errors and dropped frames by reason\n"
+      "(e.g. unauthenticated: a sender with another key) to stderr, and runs until SIGINT/SIGTERM, then\n"
+      "closes its links gracefully and exits 0 (--json: a report on stdout then). The ttpoe-compat\n"
+      "profile is plaintext and unauthenticated, as TTPoE Rev 2.0 defines it.\n\n" +
+      security_help_text() +
+      "\nExit status: 0 stopped by a signal, 1 could not listen (address in use, ...), 2 usage (no keys,\n"
+      "a key file that does not load, ...).");
   cmd->add_option("--listen", o->listen, "address to listen on: udp://HOST:PORT, or dpdk:DEVARGS (with libweft-dpdk)")
       ->required();
   cmd->add_option("--profile", o->profile, "weft or ttpoe-compat")
@@ -451,6 +591,8 @@ void register_peer(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no log lines (warnings and errors still print)");
+  cmd->add_flag("--json", o->json,
+                "on exit, print a report on stdout: drops by reason, every link's security and drop counters");
   cmd->add_flag("--busy-poll", o->busy_poll, "spin on the socket instead of sleeping in poll(2) (uses a whole core)");
   cmd->add_option("--eal", o->eal, "dpdk: EAL options (--vdev comes from --listen dpdk:DEVARGS)")->capture_default_str();
   cmd->add_option("--node-id", o->node_id, "dpdk: this peer's node id (low 24 bits of its MAC)")->capture_default_str();
@@ -460,6 +602,8 @@ void register_peer(CLI::App& app, Action& action) {
                   "TEST ONLY: violate the protocol on purpose so conformance can be shown to fail")
       ->check(CLI::IsMember(modes))
       ->group("Test-only options");
+
+  add_security_options(*cmd, o->security);
 
   cmd->callback([o, &action]() { action = [o]() { return run_peer(*o); }; });
 }

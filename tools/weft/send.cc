@@ -10,6 +10,10 @@
 // that time instead of hanging. With --verify a peer that acknowledges but never echoes is caught
 // by the same limit on the receive side (no frame from the peer for --timeout-s).
 //
+// Security (weft profile): keys from --identity/--allow and/or --cluster-key(-fd), or --insecure
+// for plaintext; without either it refuses to start, before any socket is opened (net.h,
+// apply_security). The link's security is shown once it opens and in the summary / --json.
+//
 // Message contents: --bytes N sends N-byte messages filled from a seeded generator (message i uses
 // stream i, so a reordered or mixed-up echo is caught); --file sends the file as every message.
 #include <CLI/CLI.hpp>
@@ -70,6 +74,7 @@ struct SendOptions {
   bool json = false;
   bool quiet = false;
   bool busy_poll = false;
+  SecurityOptions security;
 };
 
 // ---- message contents --------------------------------------------------------------------------
@@ -146,6 +151,7 @@ struct Report {
   double total_s = 0;            // start -> end (close included)
   double silent_s = 0;           // on failure: time since the last frame from the peer
   transport::LinkStats stats;
+  std::optional<transport::LinkInfo> info;  // the link's last info (security: suite, provider, keys)
 };
 
 class Sender {
@@ -190,6 +196,7 @@ class Sender {
         if (const auto info = ep_.link_info(peer_, kVc)) {
           r_.acknowledged = info->stats.messages_sent;
           r_.stats = info->stats;
+          r_.info = info;
         }
         submit(t);
         if (r_.submitted == o_.messages && r_.acknowledged == o_.messages && (!o_.verify || r_.echoed == o_.messages)) {
@@ -229,7 +236,17 @@ class Sender {
 
   void fail(const std::string& what) {
     r_.error = what;
-    if (const auto info = ep_.link_info(peer_, kVc)) r_.stats = info->stats;
+    if (const auto info = ep_.link_info(peer_, kVc)) {
+      r_.stats = info->stats;
+      r_.info = info;
+    }
+  }
+
+  // " (this side dropped 3 frame(s) from it: unauthenticated 3)" when the endpoint dropped any.
+  std::string drops_note() const {
+    const transport::EndpointStats& st = ep_.stats();
+    if (st.drops_total() == 0) return {};
+    return " (this side dropped " + endpoint_drops_text(st) + " frame(s))";
   }
 
   void handle(Event& ev, TimeNs t) {
@@ -240,6 +257,13 @@ class Sender {
         phase_ = Phase::kTransfer;
         r_.phase = "transfer";
         transfer_start_ = t;
+        r_.info = ep_.link_info(peer_, kVc);
+        if (!o_.quiet && !o_.json) {
+          std::cerr << "weft send: " << url() << ": link open in " << fixed(r_.open_s * 1e3, 3) << " ms, "
+                    << (r_.info ? link_security_text(r_.info->encrypted, r_.info->suite, r_.info->provider)
+                                : std::string("PLAINTEXT"))
+                    << "\n";
+        }
         return;
       case EventKind::kMessage: {
         if (!o_.verify) return;  // an echoing peer: its messages are not checked without --verify
@@ -275,14 +299,22 @@ class Sender {
         r_.silent_s = seconds(t - last_rx_);
         const std::string cause = std::string(transport::error_name(ev.error)) + ": " + ev.detail;
         if (ev.error == transport::Error::kOpenTimedOut) {
+          const bool secured = ep_.config().credentials != nullptr;
           std::string m = "no answer from " + url() + " within " + fixed(o_.timeout_s, 1) +
-                          " s: is `weft peer` running there, with the same --profile?";
+                          " s: is `weft peer` running there, with the same --profile" +
+                          (secured ? " and keys it accepts (the same --cluster-key, or this node's .pub on its "
+                                     "--allow list, and a --cipher in common)? A peer drops a handshake it cannot "
+                                     "authenticate without answering (its log counts it as unauthenticated; a peer "
+                                     "running --insecure counts it as profile-mismatch)"
+                                   : " and --insecure too? A peer with keys drops plaintext frames without "
+                                     "answering (its log counts them as unauthenticated)");
+          m += drops_note();
           if (udp_.send_errors() > 0) {
             m += " (" + std::to_string(udp_.send_errors()) + " datagram(s) refused by the kernel: address unreachable?)";
           }
           fail(m);
         } else if (ev.error == transport::Error::kOpenRefused) {
-          fail(url() + ": the peer refused the link (" + cause + ")");
+          fail(url() + ": the peer refused the link (" + cause + ")" + drops_note());
         } else {
           fail(url() + ": the link failed during the " + r_.phase + " phase after " + std::to_string(r_.acknowledged) +
                " of " + std::to_string(o_.messages) + " message(s) were acknowledged" +
@@ -389,6 +421,13 @@ int run_send(const SendOptions& o) {
                      kHelpFor);
   }
   cfg.retry_budget_us = static_cast<std::uint32_t>(o.timeout_s * 1e6);
+  // Keys before any socket is opened: without them (or --insecure) this exits 2. The AEAD is
+  // measured at the payload size this run's frames carry.
+  SecuritySetup security;
+  if (!apply_security(o.security, kHelpFor, o.quiet || o.json, static_cast<std::size_t>(contents.size()), cfg,
+                      security)) {
+    return kExitUsage;
+  }
 
   transport::UdpOptions uo;
   uo.bind = o.bind.empty() ? client_bind_for(to) : o.bind;
@@ -415,10 +454,6 @@ int run_send(const SendOptions& o) {
     }
     dp->set_pcap(pcap.get());
   }
-  if (profile == transport::Profile::kTtpoeCompat && !o.quiet) {
-    std::cerr << "WARNING: profile ttpoe-compat is PLAINTEXT and UNAUTHENTICATED (TTPoE Rev 2.0 has no security).\n";
-  }
-
   install_stop_signals();
   Endpoint ep(cfg);
   Sender sender(o, to, contents, *udp, *dp, ep);
@@ -433,6 +468,8 @@ int run_send(const SendOptions& o) {
     j["to"] = udp_url(to);
     j["profile"] = std::string(transport::profile_name(profile));
     j["ok"] = r.ok;
+    j["auth"] = security.auth;
+    j["suites_offered"] = security.offered;
     j["error"] = r.ok ? Json(nullptr) : Json(r.error);
     j["phase"] = r.phase;
     j["messages"] = o.messages;
@@ -456,6 +493,12 @@ int run_send(const SendOptions& o) {
     j["datagrams_sent"] = udp->datagrams_sent();
     j["datagrams_received"] = udp->datagrams_received();
     j["send_errors"] = udp->send_errors();
+    // The link's security (encrypted, suite, provider, key generations and rotations, its drops by
+    // reason), then what the endpoint dropped outside any link (e.g. unauthenticated handshakes).
+    Json sec = link_security_json(r.info ? &*r.info : nullptr, r.stats);
+    if (!r.info) sec["encrypted"] = nullptr;  // the link never opened: nothing was negotiated
+    j.update(sec);
+    j["endpoint_drops"] = endpoint_drops_json(ep.stats());
     std::cout << j.dump(2) << "\n";
   }
   if (!r.ok) {
@@ -463,10 +506,10 @@ int run_send(const SendOptions& o) {
     return kExitFailed;
   }
   if (!o.json && !o.quiet) {
-    char buf[512];
+    char buf[768];
     std::snprintf(buf, sizeof buf,
                   "weft send: %s: %llu x %s = %s %s in %s (open %.3f ms): goodput %s; "
-                  "%llu retransmit(s) (rto %llu, fast %llu, nack %llu) of %llu PAYLOADs%s; closed\n",
+                  "%llu retransmit(s) (rto %llu, fast %llu, nack %llu) of %llu PAYLOADs%s; %s; closed\n",
                   udp_url(to).c_str(), static_cast<unsigned long long>(o.messages), bytes_text(contents.size()).c_str(),
                   bytes_text(total_bytes).c_str(), o.verify ? "sent, echoed and verified" : "sent and acknowledged",
                   duration_text(r.transfer_s).c_str(), r.open_s * 1e3, rate_text(goodput_gbps).c_str(),
@@ -475,7 +518,10 @@ int run_send(const SendOptions& o) {
                   static_cast<unsigned long long>(r.stats.retransmits_fast),
                   static_cast<unsigned long long>(r.stats.retransmits_nack),
                   static_cast<unsigned long long>(r.stats.payloads_sent),
-                  o.loss > 0 ? (", local loss " + std::to_string(o.loss)).c_str() : "");
+                  o.loss > 0 ? (", local loss " + std::to_string(o.loss)).c_str() : "",
+                  (r.info ? link_security_text(r.info->encrypted, r.info->suite, r.info->provider)
+                          : std::string("PLAINTEXT"))
+                      .c_str());
     std::cout << buf;
   }
   return kExitOk;
@@ -488,12 +534,21 @@ void register_send(CLI::App& app, Action& action) {
   CLI::App* cmd = app.add_subcommand("send", "open a TTP link to a peer over UDP, send messages, close");
   cmd->footer(
       "Examples:\n"
-      "  weft peer --listen udp://127.0.0.1:7000 --echo &\n"
-      "  weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 16 --verify\n"
-      "  weft send --to udp://127.0.0.1:7000 --file data.bin --loss 0.05 --seed 3 --json\n\n"
+      "  weft keygen cluster --out cluster.key\n"
+      "  weft peer --listen udp://127.0.0.1:7000 --echo --cluster-key cluster.key &\n"
+      "  weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 16 --verify --cluster-key cluster.key\n"
+      "  weft send --to udp://127.0.0.1:7000 --file data.bin --loss 0.05 --seed 3 --json \\\n"
+      "            --cluster-key-fd 3 3<cluster.key   # the key from an inherited descriptor\n\n"
       "--timeout-s bounds every wait: an OPEN unanswered, or data without progress, for that long\n"
-      "ends the run. Goodput is message bytes (one direction) over the transfer time.\n"
-      "Exit status: 0 success, 1 the transfer failed (no answer, link error, echo mismatch), 2 usage.");
+      "ends the run. A peer drops a handshake it cannot authenticate (another cluster key, this node\n"
+      "not on its allowlist) without answering, so a key mismatch also ends as \"no answer\" after\n"
+      "--timeout-s; the peer logs the drop (\"unauthenticated\"). Goodput is message bytes (one\n"
+      "direction) over the transfer time. The link's security is shown when it opens, in the summary\n"
+      "(\"encrypted aes-256-gcm (openssl)\" or \"PLAINTEXT\") and in --json (encrypted, suite,\n"
+      "provider, key generations, drops by reason).\n\n" +
+      security_help_text() +
+      "\nExit status: 0 success, 1 the transfer failed (no answer, link error, echo mismatch), 2 usage\n"
+      "(no keys, a key file that does not load, ...).");
   cmd->add_option("--to", o->to, "the peer: udp://HOST:PORT")->required();
   auto* bytes = cmd->add_option("--bytes", o->bytes, "size of each message in bytes (generated contents)")
                     ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32));
@@ -518,6 +573,7 @@ void register_send(CLI::App& app, Action& action) {
   cmd->add_flag("--busy-poll", o->busy_poll, "spin on the socket instead of sleeping in poll(2) (uses a whole core)");
   cmd->add_flag("--json", o->json, "print the result as JSON on stdout");
   cmd->add_flag("--quiet", o->quiet, "no summary line or progress (errors still print)");
+  add_security_options(*cmd, o->security);
 
   cmd->callback([o, &action]() { action = [o]() { return run_send(*o); }; });
 }

@@ -8,6 +8,11 @@
 --   * raw Ethernet, EtherType 0x9AC6 (also behind 802.1Q / 802.1ad tags):
 --       TTH (20 B) -> TSH (8 B) -> TTP (18 B) -> [weft extension block] -> payload -> padding
 --   * the UDP encapsulation: TTP (18 B) directly after the UDP header -> [extension block] -> payload
+--   * protected frames (weft, TTP flag 0x04): TTP -> security header (12 B: version, key
+--     generation, reserved, transmission counter) -> sealed bytes (the encrypted extension block
+--     and payload, shown as ttp.sealed, not decrypted: the dissector has no keys) -> 16 B tag
+--   * the Hello TLV (0x11) of secured OPEN / OPEN_ACK: suites, auth, issued stamps, X25519 /
+--     Ed25519 keys, signature and cluster MAC (docs/security.md)
 --       - by default a heuristic on every UDP port (see looks_like_ttp below);
 --       - or, with the preference "ttpoe.udp_port" set, every datagram from or to that port.
 --
@@ -28,8 +33,10 @@ local TTH_BYTES, TSH_BYTES, TTP_BYTES = 20, 8, 18
 local TTH_TO_PAYLOAD = TTH_BYTES + TSH_BYTES + TTP_BYTES -- 46
 local MIN_RECV_FRAME = 60
 local EXT_BLOCK_HEADER = 4
-local EXT_FEATURES, EXT_SACK = 0x10, 0x20
+local EXT_FEATURES, EXT_HELLO, EXT_SACK = 0x10, 0x11, 0x20
 local FEATURES_VALUE_BYTES = 13
+local HELLO_VALUE_BYTES = 212
+local SECURITY_VERSION, SECURITY_HEADER, TAG_BYTES = 1, 12, 16
 local MAX_SACK_RANGES = 16
 
 local p_tth = Proto("tth", "TTPoE Transport Header (TTH)")
@@ -43,7 +50,8 @@ local opcode_names = {
   [0x09] = "NACK_FULL", [0x0A] = "NACK_NOLINK",
 }
 local vc_names = { [0] = "request, low priority", [1] = "request, high priority", [2] = "data" }
-local ext_names = { [0x00] = "none", [EXT_FEATURES] = "features", [EXT_SACK] = "selective ACK" }
+local ext_names = { [0x00] = "none", [EXT_FEATURES] = "features", [EXT_HELLO] = "hello",
+  [EXT_SACK] = "selective ACK" }
 
 -- ---- fields -------------------------------------------------------------------------------------
 
@@ -69,6 +77,8 @@ local F = {
   version = ProtoField.uint8("ttp.version", "Version", base.DEC, nil, 0xF0),
   flags = ProtoField.uint8("ttp.flags", "Flags", base.HEX, nil, 0x0F),
   flags_eom = ProtoField.bool("ttp.flags.eom", "End of message", 8, nil, 0x01),
+  flags_ack_piggyback = ProtoField.bool("ttp.flags.ack_piggyback", "ACK piggybacked (RxID, congestion)", 8, nil, 0x02),
+  flags_protected = ProtoField.bool("ttp.flags.protected", "Protected (security header, sealed, tag)", 8, nil, 0x04),
   reserved = ProtoField.uint8("ttp.reserved", "Reserved", base.HEX, nil, 0xFC),
   cr = ProtoField.bool("ttp.cr", "Congestion reduced (CR)", 8, nil, 0x02),
   ce = ProtoField.bool("ttp.ce", "Congestion experienced (CE)", 8, nil, 0x01),
@@ -90,9 +100,31 @@ local F = {
   feat_ecn = ProtoField.bool("ttp.features.ecn", "ECN", 32, nil, 0x00000002),
   feat_entropy = ProtoField.bool("ttp.features.entropy", "Entropy", 32, nil, 0x00000004),
   feat_messages = ProtoField.bool("ttp.features.messages", "Messages", 32, nil, 0x00000008),
+  hello_suites = ProtoField.uint8("ttp.hello.suites", "AEAD suites offered", base.HEX),
+  hello_suites_aes = ProtoField.bool("ttp.hello.suites.aes", "AES-256-GCM", 8, nil, 0x01),
+  hello_suites_chacha = ProtoField.bool("ttp.hello.suites.chacha", "ChaCha20-Poly1305", 8, nil, 0x02),
+  hello_auth = ProtoField.uint8("ttp.hello.auth", "Authentication present", base.HEX),
+  hello_auth_signature = ProtoField.bool("ttp.hello.auth.signature", "Ed25519 signature", 8, nil, 0x01),
+  hello_auth_mac = ProtoField.bool("ttp.hello.auth.mac", "Cluster MAC (HMAC-SHA256)", 8, nil, 0x02),
+  hello_reserved = ProtoField.uint16("ttp.hello.reserved", "Reserved", base.HEX),
+  hello_issued = ProtoField.uint64("ttp.hello.issued", "Issued (sender's handshake clock, ns)", base.DEC),
+  hello_echo_issued = ProtoField.uint64("ttp.hello.echo_issued", "Echoed OPEN's issued (ns)", base.DEC),
+  hello_ephemeral = ProtoField.bytes("ttp.hello.ephemeral", "Ephemeral key (X25519)"),
+  hello_identity = ProtoField.bytes("ttp.hello.identity", "Identity key (Ed25519)"),
+  hello_echo_ephemeral = ProtoField.bytes("ttp.hello.echo_ephemeral", "Echoed OPEN's ephemeral key"),
+  hello_signature = ProtoField.bytes("ttp.hello.signature", "Signature (Ed25519)"),
+  hello_mac = ProtoField.bytes("ttp.hello.mac", "Cluster MAC"),
   sack_first = ProtoField.uint32("ttp.sack.first", "First", base.HEX),
   sack_last = ProtoField.uint32("ttp.sack.last", "Last", base.HEX),
   ext_unknown = ProtoField.bytes("ttp.ext.unknown", "Undecoded extension bytes"),
+  -- protected frames
+  sec_version = ProtoField.uint8("ttp.sec.version", "Security header version", base.DEC),
+  sec_key_generation = ProtoField.uint8("ttp.sec.key_generation", "Key generation", base.DEC),
+  sec_reserved = ProtoField.uint16("ttp.sec.reserved", "Reserved", base.HEX),
+  sec_counter = ProtoField.uint64("ttp.sec.counter", "Transmission counter", base.DEC),
+  sealed = ProtoField.bytes("ttp.sealed", "Sealed (encrypted extension block and payload)"),
+  sealed_length = ProtoField.uint32("ttp.sealed_length", "Sealed length", base.DEC),
+  tag = ProtoField.bytes("ttp.tag", "AEAD tag"),
   -- payload and results
   payload = ProtoField.bytes("ttp.payload", "Payload"),
   payload_length = ProtoField.uint32("ttp.payload_length", "Payload length", base.DEC),
@@ -127,6 +159,9 @@ local E = {
     expert.group.MALFORMED, expert.severity.ERROR),
   ["oversize"] = ProtoExpert.new("ttp.expert.oversize", "Frame larger than the maximum frame size",
     expert.group.MALFORMED, expert.severity.ERROR),
+  ["bad-security-header"] = ProtoExpert.new("ttp.expert.bad_security_header",
+    "Protected frame: security header version is not 1 or its reserved bits are not zero",
+    expert.group.MALFORMED, expert.severity.ERROR),
 }
 local E_ce = ProtoExpert.new("ttp.expert.ce", "Congestion experienced (CE) set by a switch",
   expert.group.SEQUENCE, expert.severity.NOTE)
@@ -142,7 +177,8 @@ p_ttp.prefs.udp_port = Pref.uint("UDP port", 0,
   "Decode every UDP datagram from or to this port as TTP. 0: decode UDP on any port whose payload " ..
   "looks like a TTP header (heuristic)")
 p_ttp.prefs.extensions = Pref.bool("Parse the weft extension block", true,
-  "Off for TTPoE-compat captures: the reference sender leaves the extension byte uninitialised")
+  "Also the security header of protected frames (flag 0x04). Off for TTPoE-compat captures: the " ..
+  "reference sender leaves the extension byte uninitialised, and compat ignores the flags")
 p_ttp.prefs.max_frame = Pref.uint("Maximum frame bytes", 9000,
   "Frames (Ethernet, without VLAN tags) or UDP payloads larger than this are flagged oversize")
 
@@ -159,7 +195,7 @@ local function looks_like_ttp(tvb)
   if tvb(8, 1):uint() >= 0x04 then return false end -- reserved bits above cr|ce
   if p_ttp.prefs.extensions then
     local ext = tvb(9, 1):uint()
-    if ext ~= 0 and ext ~= EXT_FEATURES and ext ~= EXT_SACK then return false end
+    if ext ~= 0 and ext ~= EXT_FEATURES and ext ~= EXT_HELLO and ext ~= EXT_SACK then return false end
   end
   return true
 end
@@ -196,7 +232,7 @@ local function dissect_extensions(tvb, off, stop, first_type, tree, st)
   local block_end = off + length
   local pos = off + EXT_BLOCK_HEADER
   local first = true
-  local seen_features, seen_sack = false, false
+  local seen_features, seen_sack, seen_hello = false, false, false
   while pos < block_end do
     if block_end - pos < 2 then
       fail(st, "bad-extension", et:add(F.ext_unknown, tvb(pos, block_end - pos)))
@@ -210,7 +246,7 @@ local function dissect_extensions(tvb, off, stop, first_type, tree, st)
       return nil
     end
     local label = t == EXT_FEATURES and "Features" or (t == EXT_SACK and "Selective ACK" or
-      string.format("Unknown TLV 0x%02x", t))
+      (t == EXT_HELLO and "Hello" or string.format("Unknown TLV 0x%02x", t)))
     local tt = et:add(tvb(pos, 2 + l), label)
     local ti = tt:add(F.ext_type, tvb(pos, 1))
     local lenitem = tt:add(F.ext_len, tvb(pos + 1, 1))
@@ -258,6 +294,37 @@ local function dissect_extensions(tvb, off, stop, first_type, tree, st)
       end
       tt:append_text(": " .. table.concat(texts, ","))
       st.info_ext = (st.info_ext or "") .. " SACK=" .. table.concat(texts, ",")
+
+    elseif t == EXT_HELLO then
+      if l ~= HELLO_VALUE_BYTES or seen_hello then fail(st, "bad-extension", lenitem); return nil end
+      seen_hello = true
+      local si = tt:add(F.hello_suites, tvb(v, 1))
+      si:add(F.hello_suites_aes, tvb(v, 1))
+      si:add(F.hello_suites_chacha, tvb(v, 1))
+      local ai = tt:add(F.hello_auth, tvb(v + 1, 1))
+      ai:add(F.hello_auth_signature, tvb(v + 1, 1))
+      ai:add(F.hello_auth_mac, tvb(v + 1, 1))
+      local hri = tt:add(F.hello_reserved, tvb(v + 2, 2))
+      if tvb(v + 2, 2):uint() ~= 0 then fail(st, "bad-extension", hri); return nil end
+      tt:add(F.hello_issued, tvb(v + 4, 8))
+      tt:add(F.hello_echo_issued, tvb(v + 12, 8))
+      tt:add(F.hello_ephemeral, tvb(v + 20, 32))
+      tt:add(F.hello_identity, tvb(v + 52, 32))
+      tt:add(F.hello_echo_ephemeral, tvb(v + 84, 32))
+      tt:add(F.hello_signature, tvb(v + 116, 64))
+      tt:add(F.hello_mac, tvb(v + 180, 32))
+      -- Hello is the block's last TLV (its signature and MAC sit at fixed offsets from the end).
+      if v + l ~= block_end then fail(st, "bad-extension", tt); return nil end
+      local suites, auth = tvb(v, 1):uint(), tvb(v + 1, 1):uint()
+      local sn, an = {}, {}
+      if suites % 2 == 1 then sn[#sn + 1] = "aes" end
+      if math.floor(suites / 2) % 2 == 1 then sn[#sn + 1] = "chacha" end
+      if auth % 2 == 1 then an[#an + 1] = "signature" end
+      if math.floor(auth / 2) % 2 == 1 then an[#an + 1] = "mac" end
+      tt:append_text(string.format(": suites %s, auth %s, issued %s",
+        #sn > 0 and table.concat(sn, ",") or string.format("0x%02x", suites),
+        #an > 0 and table.concat(an, ",") or string.format("0x%02x", auth), tostring(tvb(v + 4, 8):uint64())))
+      st.info_ext = (st.info_ext or "") .. " HELLO"
     else
       fail(st, "bad-extension", ti)
       return nil
@@ -285,6 +352,8 @@ local function dissect_ttp(tvb, pinfo, off, stop, tree, st)
   t:add(F.version, tvb(off + 7, 1))
   local fi = t:add(F.flags, tvb(off + 7, 1))
   fi:add(F.flags_eom, tvb(off + 7, 1))
+  fi:add(F.flags_ack_piggyback, tvb(off + 7, 1))
+  fi:add(F.flags_protected, tvb(off + 7, 1))
   t:add(F.reserved, tvb(off + 8, 1))
   t:add(F.cr, tvb(off + 8, 1))
   local cei = t:add(F.ce, tvb(off + 8, 1))
@@ -304,6 +373,33 @@ local function dissect_ttp(tvb, pinfo, off, stop, tree, st)
   if op > 0x0A then fail(st, "bad-opcode", oi); return info end
   if vc > 2 then fail(st, "bad-vc", vi); return info end
   local pos = off + TTP_BYTES
+  if p_ttp.prefs.extensions and math.floor(b7 / 4) % 2 == 1 then
+    -- Protected (weft): security header, sealed extension block and payload, tag. The extension
+    -- byte names the first TLV of the sealed block, which cannot be parsed without the keys.
+    local rest = stop - pos
+    if rest < SECURITY_HEADER + TAG_BYTES then
+      local it = nil
+      if rest > 0 then it = t:add(tvb(pos, rest), "Security header (truncated)") end
+      fail(st, "truncated", it)
+      return info
+    end
+    local sealed_len = rest - SECURITY_HEADER - TAG_BYTES
+    local sv, gen, sres = tvb(pos, 1):uint(), tvb(pos + 1, 1):uint(), tvb(pos + 2, 2):uint()
+    local ctr = tvb(pos + 4, 8):uint64()
+    local sh = t:add(tvb(pos, SECURITY_HEADER), "Security header")
+    local svi = sh:add(F.sec_version, tvb(pos, 1))
+    sh:add(F.sec_key_generation, tvb(pos + 1, 1))
+    local sri = sh:add(F.sec_reserved, tvb(pos + 2, 2))
+    sh:add(F.sec_counter, tvb(pos + 4, 8))
+    sh:append_text(string.format(": v%d, key generation %d, counter %s", sv, gen, tostring(ctr)))
+    if sv ~= SECURITY_VERSION then fail(st, "bad-security-header", svi); return info end
+    if sres ~= 0 then fail(st, "bad-security-header", sri); return info end
+    if sealed_len > 0 then t:add(F.sealed, tvb(pos + SECURITY_HEADER, sealed_len)) end
+    t:add(F.sealed_length, sealed_len):set_generated()
+    t:add(F.tag, tvb(stop - TAG_BYTES, TAG_BYTES))
+    info = info .. string.format(" PROTECTED gen=%d ctr=%s sealed=%d", gen, tostring(ctr), sealed_len)
+    return info
+  end
   if p_ttp.prefs.extensions and ext ~= 0 then
     pos = dissect_extensions(tvb, pos, stop, ext, t, st)
     if pos == nil then return info end

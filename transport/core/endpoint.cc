@@ -613,7 +613,9 @@ struct Endpoint::Impl {
       if (now - c->handshake_started >= budget) {
         fail(c, Error::kOpenTimedOut,
              "OPEN unanswered for " + std::to_string(cfg.retry_budget_us) +
-                 " us (retry_budget_us); is the peer up and reachable?");
+                 " us (retry_budget_us); is the peer up and reachable" +
+                 (secure ? ", and does it accept our keys (same cluster key, or our identity on its allowlist)?"
+                         : ", and does it run without keys too?"));
         return;
       }
       c->rtt.backoff();
@@ -864,6 +866,16 @@ struct Endpoint::Impl {
     }
     SecureOpen so;
     if (secure && !secure_receive(bytes, f, peer, c, now, so)) return;
+    if (!secure && !compat) {
+      if (f.is_protected) {  // sealed by a peer that has keys; this endpoint has none
+        drop(DropReason::kUnknownKey);
+        return;
+      }
+      if (op == wire::Opcode::kOpen && f.ext.has_hello) {  // the peer requires encryption
+        drop(DropReason::kProfileMismatch);
+        return;
+      }
+    }
     const bool restarted = c != nullptr && (secure ? so.restart : peer_restarted(*c, f));
     if (c && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent && restarted) {
       // The peer lost its state and opens again: its new OPEN replaces the old link.
