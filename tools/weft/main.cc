@@ -43,12 +43,14 @@ constexpr std::array<Planned, 1> kPlannedBench = {{
 constexpr std::string_view kFooter = R"(Planned (not built yet):
   sim, bench allreduce
 
-Examples:
-  weft peer --listen udp://127.0.0.1:7000 --echo
-  weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 8 --verify
-  weft conformance --target udp://127.0.0.1:7000      # against a peer without --echo
+Examples (links are encrypted and authenticated; make keys first):
+  weft keygen cluster --out cluster.key               # one key for every member of the cluster
+  weft peer --listen udp://127.0.0.1:7000 --echo --cluster-key cluster.key
+  weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 8 --verify --cluster-key cluster.key
+  weft keygen identity --out keys --name node1        # or: an identity per node and allowlists
+  weft peer --listen udp://127.0.0.1:7001 --insecure  # plaintext, for the conformance suite
+  weft conformance --target udp://127.0.0.1:7001
   weft bench transport --datapath memory --loss 0,0.01 --repeat 1
-  weft keygen identity --out keys --name node1        # key files for authenticated links
 
 Exit status: 0 success, 1 a run failed, 2 usage error.)";
 

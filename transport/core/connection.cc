@@ -363,14 +363,30 @@ bool Connection::on_data_timer(TimeNs now) {
 
 // ---- receive -----------------------------------------------------------------------------------
 
+std::uint8_t* Connection::stage(std::size_t len) {
+  if (partial_.empty() && last_message_bytes_ > len) partial_.reserve(last_message_bytes_);
+  partial_.resize(partial_.size() + len);
+  staged_ = len;
+  return partial_.data() + partial_.size() - len;
+}
+
+void Connection::unstage() {
+  partial_.resize(partial_.size() - staged_);
+  staged_ = 0;
+}
+
 void Connection::deliver_in_order(std::span<const std::uint8_t> data, bool eom,
                                   std::vector<std::vector<std::uint8_t>>& delivered) {
   ++rx_last;
   // Appended straight from the frame (or reorder slot) into the message being reassembled: one
   // copy per byte on the receive path. Messages on a link tend to repeat their size, so a new one
   // starts with the previous one's capacity instead of growing (and copying) by doubling.
-  if (partial_.empty() && !eom && last_message_bytes_ > data.size()) partial_.reserve(last_message_bytes_);
-  partial_.insert(partial_.end(), data.begin(), data.end());
+  if (staged_ != 0 && data.size() == staged_ && data.data() == partial_.data() + partial_.size() - staged_) {
+    staged_ = 0;  // decrypted in place by stage()
+  } else {
+    if (partial_.empty() && !eom && last_message_bytes_ > data.size()) partial_.reserve(last_message_bytes_);
+    partial_.insert(partial_.end(), data.begin(), data.end());
+  }
   if (eom) {
     last_message_bytes_ = partial_.size();
     stats.bytes_delivered += partial_.size();

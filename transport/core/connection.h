@@ -167,6 +167,16 @@ class Connection {
   // A PAYLOAD in OPEN / CLOSE_*. Completed messages are appended to `delivered`.
   void on_payload(const wire::Frame& f, TimeNs now, std::vector<std::vector<std::uint8_t>>& delivered,
                   EndpointStats& ep_stats);
+  // Secured links: a PAYLOAD that will be delivered in order is decrypted straight into the
+  // message being reassembled instead of a scratch buffer (one pass over the bytes, not two).
+  // can_stage: this TxID and length would be appended now (weft, next in order, room to buffer).
+  // stage: grows the message by `len` and returns where the bytes go; on_payload then finds them
+  // in place. unstage: takes them back (the frame did not authenticate, or was refused).
+  bool can_stage(std::uint32_t id, std::size_t len) const {
+    return !compat_ && id == rx_last + 1 && !(rx_buffered() + len > config_.recv_buffer_bytes && rx_buffered() > 0);
+  }
+  std::uint8_t* stage(std::size_t len);
+  void unstage();
   bool ack_due(TimeNs now) const;
   bool ack_owed() const { return ack_owed_ > 0 || ack_now_; }
   TimeNs ack_deadline() const { return ack_owed_ > 0 && !ack_now_ ? ack_deadline_ : kNever; }
@@ -239,6 +249,7 @@ class Connection {
   std::uint64_t reorder_bytes_ = 0;
   std::vector<std::uint8_t> partial_;
   std::size_t last_message_bytes_ = 0;  // size of the last message reassembled (capacity hint)
+  std::size_t staged_ = 0;              // bytes at the end of partial_ written by stage()
   std::uint32_t ack_owed_ = 0;
   bool ack_now_ = false;
   TimeNs ack_deadline_ = kNever;

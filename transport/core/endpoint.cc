@@ -677,6 +677,7 @@ struct Endpoint::Impl {
     std::uint16_t epoch = 0;   // the link's epoch (passing ships: the winning OPEN's)
     bool restart = false;      // a fresh OPEN on an established link: the peer restarted
     bool late_partner = false; // the peer's own OPEN of a passing-ships pair, arriving after OPEN
+    bool staged = false;       // a PAYLOAD decrypted in place into its link's message (stage())
     ~SecureOpen() {
       std::fill(std::begin(tx), std::end(tx), 0);
       std::fill(std::begin(rx), std::end(rx), 0);
@@ -711,15 +712,22 @@ struct Endpoint::Impl {
         drop_on_link(c, DropReason::kUnknownKey);
         return false;
       }
+      // The next in-order PAYLOAD of an open link opens straight into its message.
+      const bool in_place = op == wire::Opcode::kPayload && f.ttp.extension == wire::kExtNone &&
+                            c->state == LinkState::kOpen && c->can_stage(f.ttp.tx_id, f.sealed.size());
+      std::uint8_t* out = in_place ? c->stage(f.sealed.size()) : plain.data();
       bool rotated = false;
-      switch (prot->open(keys(*c), bytes, f, plain.data(), rotated)) {
+      const crypto::Protection::Verdict v = prot->open(keys(*c), bytes, f, out, rotated);
+      if (v != crypto::Protection::Verdict::kOk && in_place) c->unstage();
+      switch (v) {
         case crypto::Protection::Verdict::kOk: break;
         case crypto::Protection::Verdict::kReplay: drop_on_link(c, DropReason::kReplay); return false;
         case crypto::Protection::Verdict::kUnknownKey: drop_on_link(c, DropReason::kUnknownKey); return false;
         case crypto::Protection::Verdict::kBadTag: drop_on_link(c, DropReason::kBadTag); return false;
       }
       if (rotated) ++c->stats.key_rotations_received;
-      const wire::DecodeError e = wire::decode_body({plain.data(), f.sealed.size()}, f);
+      so.staged = in_place;
+      const wire::DecodeError e = wire::decode_body({out, f.sealed.size()}, f);
       if (e != wire::DecodeError::kNone) {
         ++ep.stats_.decode_errors[static_cast<int>(e)];
         drop_on_link(c, DropReason::kMalformed);
@@ -1017,6 +1025,7 @@ struct Endpoint::Impl {
         if (!compat && (f.ttp.flags & wire::kFlagAckPiggyback) != 0) {
           wire::Extensions none;
           if (!c->on_ack(f.ttp.rx_id, none, f.ttp.congestion, now)) {
+            if (so.staged) c->unstage();
             drop(DropReason::kStaleId);  // acknowledges an id never sent: the frame is not trusted
             return;
           }
