@@ -62,6 +62,10 @@ if(WEFT_BUILD_TESTS)
   # memif between two processes (-l 0 / -l 1), clean and with 5 % loss on both sides.
   add_test(NAME dpdk_memif COMMAND ${_weft_it}/dpdk_memif.sh $<TARGET_FILE:dpdk_transfer>)
   add_test(NAME dpdk_memif_loss5 COMMAND ${_weft_it}/dpdk_memif.sh $<TARGET_FILE:dpdk_transfer> --loss 0.05)
+  # The same with every frame encrypted (a cluster key the responder writes into the test's
+  # temporary directory).
+  add_test(NAME dpdk_memif_encrypted_loss5 COMMAND ${_weft_it}/dpdk_memif.sh $<TARGET_FILE:dpdk_transfer> --loss 0.05)
+  set_tests_properties(dpdk_memif_encrypted_loss5 PROPERTIES ENVIRONMENT WEFT_ENCRYPT=1)
   # af_packet over a veth pair in two network namespaces the script creates and removes.
   add_test(NAME dpdk_af_packet
            COMMAND ${_weft_it}/dpdk_af_packet.sh ${_weft_root}/scripts/netns-veth $<TARGET_FILE:dpdk_transfer>)
@@ -70,6 +74,6 @@ if(WEFT_BUILD_TESTS)
                    --loss 0.05)
   add_test(NAME dpdk_memif_bench_smoke COMMAND dpdk_memif_bench --runs 1 --seconds 0.5 --weft-count-1m 16
                                                                 --weft-count-64m 1)
-  set_tests_properties(dpdk_memif dpdk_memif_loss5 dpdk_af_packet dpdk_af_packet_loss5 dpdk_memif_bench_smoke
+  set_tests_properties(dpdk_memif dpdk_memif_loss5 dpdk_memif_encrypted_loss5 dpdk_af_packet dpdk_af_packet_loss5 dpdk_memif_bench_smoke
                        PROPERTIES LABELS serial RUN_SERIAL TRUE TIMEOUT 180)
 endif()

@@ -327,6 +327,22 @@ int main(int argc, char** argv) {
   w.frame("eth_weft_open_features", encode(open));
   FrameSpec open_ack{eth, header(Opcode::kOpenAck, kPeerTxId, kLocalTxId), features(), {}};
   w.frame("eth_weft_open_ack_features", encode(open_ack));
+  {  // secured: an OPEN with the Hello TLV, and a protected ACK (security header, sealed bytes, tag)
+    FrameSpec hello_open = open;
+    hello_open.ext.has_hello = true;
+    hello_open.ext.hello.suites = 3;
+    hello_open.ext.hello.auth = wire::kAuthClusterMac;
+    hello_open.ext.hello.issued = 1'000'000'000;
+    hello_open.ext.hello.ephemeral.fill(0x5E);
+    hello_open.ext.hello.mac.fill(0xAC);
+    w.frame("eth_weft_open_hello", encode(hello_open));
+    wire::TtpHeader h = header(Opcode::kAck, 0, 7);
+    Bytes b(200);
+    wire::ProtectedLayout lay;
+    b.resize(wire::encode_protected(wire::Encapsulation::kEthernet, 2, 1, h, {}, {3, 0x1234}, 24, b, lay));
+    std::fill(b.begin() + static_cast<std::ptrdiff_t>(lay.body_offset), b.end(), 0xA5);
+    w.frame("eth_weft_protected_ack", b);
+  }
   FrameSpec ack{eth, header(Opcode::kAck, 0, kLocalTxId + 1),
                 sack({{kLocalTxId + 3, kLocalTxId + 4}, {kLocalTxId + 7, kLocalTxId + 9},
                       {kLocalTxId + 12, kLocalTxId + 12}}),

@@ -3,7 +3,8 @@
 # (memif client, lcore 1), each with its own EAL (--no-shconf), sharing a socket in a fresh
 # temporary directory that is removed on exit.
 #   dpdk_memif.sh DPDK_TRANSFER [extra dpdk_transfer args, e.g. --loss 0.05]
-# Seeds: WEFT_SEED (default 1) for the responder, +1 for the sender.
+# Seeds: WEFT_SEED (default 1) for the responder, +1 for the sender. WEFT_ENCRYPT=1: the
+# responder writes a fresh cluster key into the temporary directory and both sides encrypt with it.
 set -uo pipefail
 bin=$1; shift
 seed=${WEFT_SEED:-1}
@@ -13,6 +14,8 @@ rpid= spid=
 # WEFT_PCAP_DIR=DIR: each side captures its frames into DIR/responder.pcap and DIR/sender.pcap.
 pcap_r=() pcap_s=()
 [[ -n ${WEFT_PCAP_DIR:-} ]] && pcap_r=(--pcap "$WEFT_PCAP_DIR/responder.pcap") pcap_s=(--pcap "$WEFT_PCAP_DIR/sender.pcap")
+key_r=() key_s=()
+[[ ${WEFT_ENCRYPT:-0} == 1 ]] && key_r=(--make-cluster-key "$dir/cluster.key") key_s=(--cluster-key "$dir/cluster.key")
 
 cleanup() {
   [[ -n $spid ]] && kill "$spid" 2>/dev/null
@@ -27,13 +30,13 @@ eal="--no-huge --no-pci -m 512 --no-shconf --no-telemetry --log-level=lib.eal:wa
 vdev="net_memif0,socket=$dir/memif.sock,socket-abstract=no,bsize=10240"
 start=$(date +%s%N)
 timeout 150 "$bin" --role responder --eal "-l 0 $eal --vdev=$vdev,role=server" --node 1 --peer 2 \
-  --sizes "$sizes" --seed "$seed" "${pcap_r[@]}" "$@" &
+  --sizes "$sizes" --seed "$seed" "${pcap_r[@]}" "${key_r[@]}" "$@" &
 rpid=$!
 # A memif client does not retry a connection the server is not yet listening for: start the
 # sender once the server's socket exists.
 for _ in $(seq 100); do [[ -S $dir/memif.sock ]] && break; kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
 timeout 150 "$bin" --role sender --eal "-l 1 $eal --vdev=$vdev,role=client" --node 2 --peer 1 \
-  --sizes "$sizes" --seed $((seed + 1)) "${pcap_s[@]}" "$@" &
+  --sizes "$sizes" --seed $((seed + 1)) "${pcap_s[@]}" "${key_s[@]}" "$@" &
 spid=$!
 wait "$spid"; src=$?; spid=
 # The responder ends once the link closes; if the sender failed, give it 5 s, then stop it.

@@ -9,7 +9,8 @@
 // The responder checks every message's size and bytes against the same pattern and replies with
 // {index, FNV-1a digest, ok}; the sender compares the digest with its own. Both drive their
 // Endpoint with the generic Driver in busy-poll mode and the TSC clock; --loss wraps the
-// datapath in a FaultShim (seed printed). Exit status: 0 success, 1 wrong data, 2 link error or
+// datapath in a FaultShim (seed printed). --cluster-key FILE encrypts the link (the responder may
+// write a fresh key file first with --make-cluster-key FILE). Exit status: 0 success, 1 wrong data, 2 link error or
 // deadline, 3 setup error, 4 bad command line.
 #include <algorithm>
 #include <chrono>
@@ -24,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "weft/crypto/credentials.h"
 #include "weft/transport/datapath.h"
 #include "weft/transport/dpdk_datapath.h"
 #include "weft/transport/endpoint.h"
@@ -47,6 +49,8 @@ struct Args {
   bool tsc = true;  // TSC clock (false: monotonic_now_ns)
   std::uint32_t rto_min_us = 0;  // 0: the EndpointConfig default
   bool no_cc = false;
+  std::string cluster_key;       // encrypt with this cluster key file
+  bool make_cluster_key = false; // write a new key to cluster_key first
 };
 
 std::uint8_t pattern(std::size_t k, std::size_t j) {
@@ -74,6 +78,7 @@ std::uint64_t get64(const std::uint8_t* p) {
                "dpdk_transfer: %s\n"
                "usage: dpdk_transfer --role responder|sender --eal \"EAL ARGS\" --node N --peer N\n"
                "       [--sizes B,B,...] [--loss P] [--seed S] [--deadline-s S] [--pcap FILE] [--no-vlan]\n"
+               "       [--cluster-key FILE | --make-cluster-key FILE]\n"
                "       [--monotonic-clock] [--rto-min-us US] [--no-cc]\n",
                why.c_str());
   std::exit(4);
@@ -105,6 +110,11 @@ Args parse(int argc, char** argv) {
     else if (k == "--monotonic-clock") a.tsc = false;
     else if (k == "--rto-min-us") a.rto_min_us = static_cast<std::uint32_t>(std::stoul(val()));
     else if (k == "--no-cc") a.no_cc = true;
+    else if (k == "--cluster-key") a.cluster_key = val();
+    else if (k == "--make-cluster-key") {
+      a.cluster_key = val();
+      a.make_cluster_key = true;
+    }
     else usage("unknown argument '" + k + "'");
   }
   if (a.role != "responder" && a.role != "sender") usage("--role must be responder or sender");
@@ -154,6 +164,14 @@ struct Run {
     std::size_t largest = 0;
     for (std::size_t b : a.sizes) largest = std::max(largest, b);
     cfg.recv_buffer_bytes = static_cast<std::uint32_t>(std::max<std::size_t>(cfg.recv_buffer_bytes, largest + (1u << 20)));
+    if (!a.cluster_key.empty()) {
+      if (a.make_cluster_key) weft::crypto::write_cluster_key(a.cluster_key);
+      auto creds = std::make_shared<weft::crypto::Credentials>();
+      weft::crypto::load_cluster_key(a.cluster_key, *creds);
+      cfg.credentials = creds;
+      cfg.wall_clock_offset_ns = wall_clock_offset_ns(clock);
+      std::printf("%s: encrypted (cluster key %s)\n", name, a.cluster_key.c_str());
+    }
     ep = std::make_unique<Endpoint>(cfg);
     drv = std::make_unique<Driver>(*ep, *path, Driver::Options{true, 32, clock});
     deadline = now() + static_cast<TimeNs>(a.deadline_s * 1e9);
