@@ -43,8 +43,9 @@ Handshake::Handshake(std::shared_ptr<const Credentials> creds, std::uint64_t see
   crypto_scalarmult_base(eph_public_.data(), eph_secret_.data());
   if (creds_->has_cluster_key()) {
     mac_key_ = SecretBytes(kHashBytes);
-    const Hash prk = hkdf_extract(bytes_of(kHelloContext), creds_->cluster_key());
+    Hash prk = hkdf_extract(bytes_of(kHelloContext), creds_->cluster_key());
     hkdf_expand(prk, bytes_of(kMacLabel), {mac_key_.data(), kHashBytes});
+    sodium_memzero(prk.data(), prk.size());
   }
 }
 
@@ -91,10 +92,15 @@ std::size_t Handshake::signed_message(std::span<const std::uint8_t> frame, wire:
                                       std::size_t ext_end, std::uint8_t* out, std::size_t cap) const {
   const std::size_t ttp = wire::ttp_offset(enc);
   if (ext_end < ttp + wire::kTtpBytes + wire::kHelloSignatureFromEnd || ext_end > frame.size()) return 0;
-  const std::size_t n = kHelloContext.size() + (ext_end - ttp);
+  // On Ethernet the TSH node ids (source, destination) are signed too, so an OPEN cannot be
+  // redirected to another node or claimed for another source. (UDP addresses are not in the
+  // frame: over UDP the handshake authenticates identities, not addresses.)
+  const std::size_t nodes = enc == wire::Encapsulation::kEthernet ? 6 : 0;
+  const std::size_t n = kHelloContext.size() + nodes + (ext_end - ttp);
   if (n > cap) return 0;
   std::memcpy(out, kHelloContext.data(), kHelloContext.size());
-  std::uint8_t* body = out + kHelloContext.size();
+  if (nodes != 0) std::memcpy(out + kHelloContext.size(), frame.data() + wire::kEthHeaderBytes + wire::kTthBytes, nodes);
+  std::uint8_t* body = out + kHelloContext.size() + nodes;
   std::memcpy(body, frame.data() + ttp, ext_end - ttp);
   body[8] &= static_cast<std::uint8_t>(~wire::kCeBit);  // TTP byte 8: ce may be set in flight
   std::memset(out + n - wire::kHelloSignatureFromEnd, 0, wire::kHelloSignatureFromEnd);  // signature, MAC
@@ -165,11 +171,11 @@ std::string Handshake::peer_key(const wire::Hello& h, transport::NodeId node) {
 Handshake::Freshness Handshake::check_open(const std::string& peer_key, std::uint8_t vc, std::uint64_t issued,
                                            std::uint64_t local_clock, std::uint64_t window_ns) const {
   auto it = opens_.find(peer_key);
-  if (it == opens_.end()) {
+  const std::uint64_t last = it == opens_.end() ? 0 : it->second[vc];
+  if (last == 0) {  // no OPEN of this peer accepted on this VC yet: it must be recent
     const std::uint64_t age = issued > local_clock ? issued - local_clock : local_clock - issued;
     return age <= window_ns ? Freshness::kNew : Freshness::kStale;
   }
-  const std::uint64_t last = it->second[vc];
   if (issued > last) return Freshness::kNew;
   return issued == last ? Freshness::kRepeat : Freshness::kStale;
 }
@@ -192,11 +198,17 @@ bool Handshake::link_secrets(const PublicKey& my_ephemeral, const PublicKey& pee
     std::uint8_t dh[crypto_scalarmult_BYTES];
     if (crypto_scalarmult(dh, eph_secret_.data(), peer_ephemeral.data()) != 0) return false;
     ++exchanges_;
+    if (prk_index_.size() >= kMaxCachedPeers) {  // bound the cache: start afresh
+      for (const auto& [pk, i] : prk_index_) prks_.release(i);
+      prk_index_.clear();
+    }
     slot = prks_.acquire();
     std::array<std::uint8_t, kClusterKeyBytes> zeros{};
     const std::span<const std::uint8_t> salt = creds_->has_cluster_key() ? creds_->cluster_key()
                                                                          : std::span<const std::uint8_t>(zeros);
-    prks_[slot] = hkdf_extract(salt, dh);
+    Hash prk = hkdf_extract(salt, dh);
+    prks_[slot] = prk;
+    sodium_memzero(prk.data(), prk.size());
     sodium_memzero(dh, sizeof dh);
     prk_index_.emplace(peer_ephemeral, slot);
   }

@@ -94,6 +94,7 @@ class Handshake {
     std::size_t operator()(const PublicKey& k) const;
   };
 
+  static constexpr std::size_t kMaxCachedPeers = 1u << 16;  // peer ephemeral keys whose PRK is kept
   std::shared_ptr<const Credentials> creds_;
   SecretBytes eph_secret_;
   PublicKey eph_public_{};

@@ -169,7 +169,10 @@ Protection::Verdict Protection::open(LinkKeys& k, std::span<const std::uint8_t> 
   const AeadState& st = state_for(k.suite, *key);
   if (!provider(k.suite)->open(st, nonce, {ad, f.aad_bytes}, f.sealed,
                                std::span<const std::uint8_t, kTagBytes>(f.tag.data(), kTagBytes), out)) {
-    if (d == 2) sodium_memzero(&skipped, sizeof skipped);
+    if (d == 2) {
+      sodium_memzero(&skipped, sizeof skipped);
+      sodium_memzero(skipped_secret, sizeof skipped_secret);
+    }
     return Verdict::kBadTag;
   }
   k.window.commit(counter);
@@ -188,6 +191,7 @@ Protection::Verdict Protection::open(LinkKeys& k, std::span<const std::uint8_t> 
     derive(std::span<const std::uint8_t, kHashBytes>(k.rx_secret, kHashBytes), k.rx_next);
     k.rx_generation = static_cast<std::uint8_t>(k.rx_generation + 2);
     sodium_memzero(skipped_secret, sizeof skipped_secret);
+    sodium_memzero(&skipped, sizeof skipped);
     rotated = true;
   }
   return Verdict::kOk;

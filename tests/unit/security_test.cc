@@ -80,6 +80,11 @@ TEST(Security, HandshakeSealsEveryFrameAfterOpen) {
     ASSERT_TRUE(info);
     EXPECT_TRUE(info->encrypted);
     EXPECT_EQ(info->suite, "aes-256-gcm");
+    const bool has_identity = auth != Auth::kCluster;
+    EXPECT_EQ(info->peer_identity == crypto::PublicKey{}, !has_identity);
+    if (has_identity) {
+      EXPECT_EQ(info->peer_identity, test::cluster_credentials(2, auth)->identity_public());
+    }
     EXPECT_EQ(p.a->stats().drops_total(), 0u);
     EXPECT_EQ(p.b->stats().drops_total(), 0u);
   }
@@ -393,10 +398,156 @@ TEST(Security, RestartedPeerReplacesTheLink) {
   p.a = std::make_unique<Endpoint>(c);
   p.now += 1'000'000;
   ASSERT_TRUE(p.open());
-  bool restarted = false;
-  for (const Event& e : p.ev_b) restarted |= e.kind == EventKind::kError && e.error == Error::kPeerRestarted;
-  EXPECT_TRUE(restarted);
+  auto restarted = [&] {
+    for (const Event& e : p.ev_b)
+      if (e.kind == EventKind::kError && e.error == Error::kPeerRestarted) return true;
+    return false;
+  };
+  // b answered the new OPEN but keeps the old link until the new keys are used (an OPEN alone
+  // could be a replay or a redirected one): the first frame a sends replaces it.
+  EXPECT_FALSE(restarted());
   expect_link_carries_data(p, 1);
+  EXPECT_TRUE(restarted());
+  EXPECT_EQ(p.b->link_count(), 1u);
+}
+
+// An attacker who has captured a fresh OPEN (here: a member's OPEN to another node, re-addressed
+// as coming from this link's peer) cannot tear the link down: without the OPEN's ephemeral secret
+// it cannot send under the new keys, so the pending OPEN never replaces the link and expires.
+TEST(Security, RedirectedFreshOpenDoesNotReplaceTheLink) {
+  SecurePair p(Auth::kCluster);
+  ASSERT_TRUE(p.open());
+  // Node 3 (another member) opens to node 4; its OPEN is captured and re-addressed 1 -> 2.
+  EndpointConfig c3;
+  c3.node_id = 3;
+  c3.rng_seed = 5;
+  c3.credentials = test::cluster_credentials(3, Auth::kCluster);
+  Endpoint three(c3);
+  ASSERT_TRUE(three.open(4, Vc::kData, p.now).ok());
+  std::vector<std::uint8_t> buf(9100);
+  Transmit tx;
+  ASSERT_TRUE(three.poll_transmit(buf, p.now, tx));
+  std::vector<std::uint8_t> open(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(tx.bytes));
+  // Over Ethernet the node ids are signed: re-addressing breaks the MAC.
+  std::vector<std::uint8_t> eth = open;
+  eth[wire::kEthHeaderBytes + wire::kTthBytes + 2] = 1;  // TSH src node 3 -> 1
+  eth[wire::kEthHeaderBytes + wire::kTthBytes + 5] = 2;  // TSH dst node 4 -> 2
+  p.b->on_frame(eth, p.now);
+  EXPECT_EQ(drops(*p.b, DropReason::kUnauthenticated), 1u);
+  // Over UDP (no node ids in the frame) the OPEN authenticates as node 3's, arriving from a's
+  // address: b answers it from a pending record and keeps the live link.
+  EndpointConfig cu;
+  cu.encapsulation = wire::Encapsulation::kUdp;
+  cu.node_id = 2;
+  cu.credentials = test::cluster_credentials(2, Auth::kCluster);
+  cu.rng_seed = 9;
+  Endpoint b(cu);
+  cu.node_id = 1;
+  cu.rng_seed = 8;
+  Endpoint a(cu);
+  ASSERT_TRUE(a.open(2, Vc::kData, p.now).ok());
+  for (int i = 0; i < 4; ++i) {
+    while (a.poll_transmit(buf, p.now, tx)) b.on_frame({buf.data(), tx.bytes}, p.now, 1);
+    while (b.poll_transmit(buf, p.now, tx)) a.on_frame({buf.data(), tx.bytes}, p.now, 2);
+  }
+  ASSERT_EQ(b.state(1, Vc::kData), LinkState::kOpen);
+  c3.encapsulation = wire::Encapsulation::kUdp;
+  Endpoint three_udp(c3);
+  p.now += 1'000'000;  // node 3 opens a little later than a did
+  ASSERT_TRUE(three_udp.open(4, Vc::kData, p.now).ok());
+  ASSERT_TRUE(three_udp.poll_transmit(buf, p.now, tx));
+  b.on_frame({buf.data(), tx.bytes}, p.now, /*from a's address*/ 1);
+  ASSERT_TRUE(b.poll_transmit(buf, p.now, tx));
+  EXPECT_EQ(tx.opcode, wire::Opcode::kOpenAck) << "answered from the pending record";
+  while (auto e = b.poll_event()) EXPECT_NE(e->kind, EventKind::kError) << e->detail;
+  EXPECT_EQ(b.state(1, Vc::kData), LinkState::kOpen);
+  // The live link still carries data, and the pending record expires with the retry budget.
+  std::vector<std::uint8_t> m(64, 7);
+  ASSERT_TRUE(a.send(2, Vc::kData, m, p.now).ok());
+  std::size_t got = 0;
+  for (int i = 0; i < 4; ++i) {
+    while (a.poll_transmit(buf, p.now, tx)) b.on_frame({buf.data(), tx.bytes}, p.now, 1);
+    while (b.poll_transmit(buf, p.now, tx)) a.on_frame({buf.data(), tx.bytes}, p.now, 2);
+    while (auto e = b.poll_event()) {
+      EXPECT_NE(e->kind, EventKind::kError) << e->detail;
+      got += e->kind == EventKind::kMessage;
+    }
+  }
+  EXPECT_EQ(got, 1u);
+  EXPECT_EQ(b.stats().key_records, 2u) << "the link's keys and the pending OPEN's";
+  const TimeNs later = p.now + us_to_ns(cu.retry_budget_us) + 1;
+  b.on_timer(later);
+  (void)b.poll_transmit(buf, later, tx);
+  EXPECT_EQ(b.stats().key_records, 1u) << "the unconfirmed OPEN's keys are wiped";
+  EXPECT_EQ(b.state(1, Vc::kData), LinkState::kOpen);
+}
+
+TEST(Security, ReflectedOpenIsRefused) {
+  SecurePair p(Auth::kCluster);
+  ASSERT_TRUE(p.a->open(2, Vc::kData, p.now).ok());
+  std::vector<std::uint8_t> buf(9100);
+  Transmit tx;
+  ASSERT_TRUE(p.a->poll_transmit(buf, p.now, tx));
+  std::vector<std::uint8_t> open(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(tx.bytes));
+  // Sent back to a as if from 2 (on UDP nothing in the frame names the sender).
+  EndpointConfig cu;
+  cu.encapsulation = wire::Encapsulation::kUdp;
+  cu.node_id = 1;
+  cu.credentials = test::cluster_credentials(1, Auth::kCluster);
+  Endpoint a(cu);
+  ASSERT_TRUE(a.open(2, Vc::kData, p.now).ok());
+  ASSERT_TRUE(a.poll_transmit(buf, p.now, tx));
+  a.on_frame({buf.data(), tx.bytes}, p.now, 2);
+  EXPECT_EQ(drops(a, DropReason::kUnauthenticated), 1u);
+  EXPECT_EQ(a.state(2, Vc::kData), LinkState::kOpenSent) << "a must not open a link with itself";
+}
+
+TEST(Security, OldOpenOnAVcNeverAcceptedBeforeIsStale) {
+  // b has a record for a (an OPEN accepted on VC 2), but none on VC 1: an OPEN on VC 1 stamped
+  // long ago (captured from an earlier run) must still pass the freshness window.
+  SecurePair p;
+  p.now = 1'000'000'000'000;  // 1000 s into the handshake clock
+  ASSERT_TRUE(p.open());
+  EndpointConfig c;
+  c.node_id = 1;
+  c.rng_seed = 3;
+  c.credentials = test::cluster_credentials(1, Auth::kBoth);
+  Endpoint old_a(c);
+  ASSERT_TRUE(old_a.open(2, Vc::kReqHi, p.now - 200'000'000'000).ok());  // stamped 200 s ago
+  std::vector<std::uint8_t> buf(9100);
+  Transmit tx;
+  ASSERT_TRUE(old_a.poll_transmit(buf, p.now, tx));
+  p.b->on_frame({buf.data(), tx.bytes}, p.now);
+  EXPECT_EQ(drops(*p.b, DropReason::kStaleOpen), 1u);
+  EXPECT_EQ(p.b->link_count(), 1u);
+}
+
+TEST(Security, PassingShipsWithOneOpenLostStillAgreeOnKeys) {
+  for (int lost_side : {0, 1}) {
+    SecurePair p;
+    bool dropped = false;
+    p.tap = [&](int side, std::vector<std::uint8_t>& f) {
+      if (!dropped && side == lost_side && decoded(f).ttp.opcode == wire::Opcode::kOpen) return !(dropped = true);
+      return true;
+    };
+    ASSERT_TRUE(p.a->open(2, Vc::kData, p.now).ok());
+    ASSERT_TRUE(p.b->open(1, Vc::kData, p.now).ok());
+    p.pump();
+    p.run_timers(p.now + 50'000'000);
+    ASSERT_TRUE(dropped);
+    ASSERT_EQ(p.a->state(2, Vc::kData), LinkState::kOpen) << "lost side " << lost_side;
+    ASSERT_EQ(p.b->state(1, Vc::kData), LinkState::kOpen);
+    expect_link_carries_data(p, 1);
+    // An OPEN_ACK carrying the winning OPEN's epoch may reach a side that has not seen that OPEN
+    // yet (stale-epoch, until the repeated OPEN arrives); nothing may fail authentication.
+    for (int r = 0; r < static_cast<int>(DropReason::kCount); ++r) {
+      if (static_cast<DropReason>(r) == DropReason::kStaleEpoch) continue;
+      EXPECT_EQ(p.a->stats().drops[r] + p.b->stats().drops[r], 0u)
+          << "lost side " << lost_side << ": " << drop_reason_name(static_cast<DropReason>(r));
+    }
+    for (const Event& e : p.ev_a) EXPECT_NE(e.kind, EventKind::kError) << e.detail;
+    for (const Event& e : p.ev_b) EXPECT_NE(e.kind, EventKind::kError) << e.detail;
+  }
 }
 
 TEST(Security, PassingShipOpensAgreeOnOneKey) {

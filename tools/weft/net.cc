@@ -254,6 +254,10 @@ nlohmann::ordered_json link_security_json(const transport::LinkInfo* info, const
         info->encrypted ? nlohmann::ordered_json(std::string(info->provider)) : nlohmann::ordered_json(nullptr);
     j["tx_key_generation"] = info->tx_key_generation;
     j["rx_key_generation"] = info->rx_key_generation;
+    // The peer's identity key (hex, as in its public key file), or null (cluster key only).
+    j["peer_identity"] = info->peer_identity == crypto::PublicKey{}
+                             ? nlohmann::ordered_json(nullptr)
+                             : nlohmann::ordered_json(crypto::to_hex(info->peer_identity));
   }
   j["key_rotations_sent"] = st.key_rotations_sent;
   j["key_rotations_received"] = st.key_rotations_received;

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include <sodium.h>
+
 #include "crypto/handshake.h"
 #include "crypto/protection.h"
 #include "transport/core/connection.h"
@@ -85,6 +87,7 @@ struct ControlReply {
   std::uint32_t rx_id = 0;
   std::uint16_t epoch = 0;
   std::uint32_t keys = UINT32_MAX;  // secured: seal with this closed link's keys (a tombstone)
+  bool pending = false;             // secured OPEN_ACK answering a PendingOpen
 };
 
 // Secured endpoints: the keys of a link that closed by sending the final CLOSE_ACK, kept until
@@ -93,6 +96,20 @@ struct ControlReply {
 struct Tombstone {
   std::uint16_t epoch = 0;
   std::uint32_t keys = UINT32_MAX;
+  TimeNs expiry = 0;
+};
+
+// Secured endpoints: a fresh, authenticated OPEN on a live link (the peer restarted, or someone
+// replays or redirects a member's OPEN). It is answered with OPEN_ACK from this record, and the
+// old link is replaced only when a frame sealed under the new keys arrives (key confirmation),
+// which only the OPEN's real sender can produce; unconfirmed, the record expires.
+struct PendingOpen {
+  std::uint32_t keys = UINT32_MAX;  // installed keys of the new link (slab record)
+  std::uint16_t epoch = 0;
+  std::uint32_t peer_open_tx_id = 0;
+  std::uint32_t first_data_tx_id = 0;  // announced in our OPEN_ACK
+  std::uint64_t issued = 0;            // the OPEN's stamp
+  std::string who;                     // Handshake::peer_key
   TimeNs expiry = 0;
 };
 
@@ -127,6 +144,7 @@ struct Endpoint::Impl {
   std::vector<std::uint8_t> plain;
   TimeNs tx_now = 0;  // `now` of the entry point in progress (sealing, tombstones need it)
   std::unordered_map<std::uint64_t, Tombstone> tombstones;  // by link_key
+  std::unordered_map<std::uint64_t, PendingOpen> pending_opens;  // by link_key
   std::deque<std::pair<TimeNs, std::uint64_t>> tombstone_order;  // (expiry, link key)
 
   // Whether send() of `size` bytes on (peer, vc) would be accepted; sets `c` to the link.
@@ -188,6 +206,7 @@ struct Endpoint::Impl {
     c->entropy_seed = random();
     if (secure) {
       bury(link_key(peer, vc));  // a new link: the old one's close can no longer be answered
+      forget_pending(link_key(peer, vc));
       c->keys = prot->acquire();
       ep.stats_.key_records = prot->slab().in_use();
       ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
@@ -273,29 +292,48 @@ struct Endpoint::Impl {
     tombstones.erase(it);
     ep.stats_.key_records = prot->slab().in_use();
   }
+  // Wipes a pending OPEN's keys and forgets it.
+  void forget_pending(std::uint64_t key) {
+    auto it = pending_opens.find(key);
+    if (it == pending_opens.end()) return;
+    prot->release(it->second.keys);
+    pending_opens.erase(it);
+    ep.stats_.key_records = prot->slab().in_use();
+  }
+  // Tombstones and pending OPENs share one expiry queue; a pending OPEN's entry has the top bit
+  // of its key set.
+  static constexpr std::uint64_t kPendingBit = 1ull << 63;
+  bool expiry_current(TimeNs expiry, std::uint64_t key) const {
+    if (key & kPendingBit) {
+      auto it = pending_opens.find(key & ~kPendingBit);
+      return it != pending_opens.end() && it->second.expiry == expiry;
+    }
+    auto it = tombstones.find(key);
+    return it != tombstones.end() && it->second.expiry == expiry;
+  }
   void expire_tombstones(TimeNs now) {
     while (!tombstone_order.empty() && tombstone_order.front().first <= now) {
       auto [expiry, key] = tombstone_order.front();
       tombstone_order.pop_front();
-      auto it = tombstones.find(key);
-      if (it != tombstones.end() && it->second.expiry == expiry) bury(key);
+      if (!expiry_current(expiry, key)) continue;
+      if (key & kPendingBit) forget_pending(key & ~kPendingBit);
+      else bury(key);
     }
   }
   TimeNs next_tombstone_expiry() const {
     for (const auto& [expiry, key] : tombstone_order) {
-      auto it = tombstones.find(key);
-      if (it != tombstones.end() && it->second.expiry == expiry) return expiry;
+      if (expiry_current(expiry, key)) return expiry;
     }
     return kNever;
   }
 
   void reply(NodeId peer, std::uint8_t vc, wire::Opcode op, std::uint32_t tx, std::uint32_t rx,
-             std::uint16_t epoch, std::uint32_t keys_index = UINT32_MAX) {
+             std::uint16_t epoch, std::uint32_t keys_index = UINT32_MAX, bool pending = false) {
     if (control.size() >= cfg.control_queue_limit) {
       drop(DropReason::kControlQueueFull);
       return;
     }
-    control.push_back(ControlReply{peer, vc, op, tx, rx, epoch, keys_index});
+    control.push_back(ControlReply{peer, vc, op, tx, rx, epoch, keys_index, pending});
   }
 
   // ---- scheduling -----------------------------------------------------------------------------
@@ -406,8 +444,8 @@ struct Endpoint::Impl {
   }
 
   // The Hello of our OPEN (answering == false) or of the OPEN_ACK answering the peer's OPEN.
-  void hello(const Connection& c, bool answering, wire::Extensions& ext) const {
-    const crypto::LinkKeys& k = keys(c);
+  void hello(const Connection& c, bool answering, wire::Extensions& ext) const { hello(keys(c), answering, ext); }
+  void hello(const crypto::LinkKeys& k, bool answering, wire::Extensions& ext) const {
     crypto::PublicKey mine;
     std::memcpy(mine.data(), k.my_ephemeral, mine.size());
     wire::Hello peer_open;
@@ -425,9 +463,10 @@ struct Endpoint::Impl {
     return written(n, peer, vc, h, payload, &owner, out);
   }
 
-  wire::Features features(const Connection& c) const {
+  wire::Features features(const Connection& c) const { return features(c.epoch); }
+  wire::Features features(std::uint16_t epoch) const {
     wire::Features f;
-    f.epoch = c.epoch;
+    f.epoch = epoch;
     f.max_frame_bytes = static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.max_frame_bytes, 0xFFFF));
     f.recv_window_bytes = cfg.recv_buffer_bytes;
     f.feature_bits = wire::kFeatureSack | wire::kFeatureEcn | wire::kFeatureEntropy | wire::kFeatureMessages;
@@ -546,7 +585,7 @@ struct Endpoint::Impl {
 
   bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
     tx_now = now;
-    if (!tombstones.empty()) expire_tombstones(now);
+    if (!tombstone_order.empty()) expire_tombstones(now);
     while (!control.empty()) {
       ControlReply r = control.front();
       control.pop_front();
@@ -556,6 +595,20 @@ struct Endpoint::Impl {
       h.tx_id = r.tx_id;
       h.rx_id = r.rx_id;
       h.epoch = compat ? 0 : r.epoch;
+      if (secure && r.pending) {
+        // OPEN_ACK answering a fresh OPEN on a live link (PendingOpen): signed, not sealed.
+        auto it = pending_opens.find(link_key(r.peer, static_cast<Vc>(r.vc)));
+        if (it == pending_opens.end() || it->second.keys != r.keys) continue;  // confirmed or expired
+        const PendingOpen& po = it->second;
+        h.tx_id = po.first_data_tx_id;
+        h.rx_id = po.peer_open_tx_id;
+        h.epoch = po.epoch;
+        wire::Extensions ext;
+        ext.has_features = true;
+        ext.features = features(po.epoch);
+        hello(prot->link(po.keys), /*answering=*/true, ext);
+        return write(buf, r.peer, r.vc, h, ext, {}, out) > 0;
+      }
       if (secure) {
         // A stateless reply is sealed with the link's keys when the link exists and has them
         // (or with a closed link's tombstone keys); otherwise nothing could authenticate it, and
@@ -594,7 +647,7 @@ struct Endpoint::Impl {
 
   void on_timer(TimeNs now) {
     tx_now = now;
-    if (!tombstones.empty()) expire_tombstones(now);
+    if (!tombstone_order.empty()) expire_tombstones(now);
     while (!timers.empty() && timers.top().deadline <= now) {
       TimerEntry t = timers.top();
       timers.pop();
@@ -675,12 +728,13 @@ struct Endpoint::Impl {
     std::uint8_t rx[crypto::kHashBytes] = {};
     crypto::Suite suite = crypto::Suite::kAes256Gcm;
     std::uint16_t epoch = 0;   // the link's epoch (passing ships: the winning OPEN's)
-    bool restart = false;      // a fresh OPEN on an established link: the peer restarted
     bool late_partner = false; // the peer's own OPEN of a passing-ships pair, arriving after OPEN
+    std::string who;           // OPEN: the peer's key for replay records (Handshake::peer_key)
+    std::uint64_t issued = 0;  // OPEN: its stamp, recorded once the OPEN made or joined a link
     bool staged = false;       // a PAYLOAD decrypted in place into its link's message (stage())
     ~SecureOpen() {
-      std::fill(std::begin(tx), std::end(tx), 0);
-      std::fill(std::begin(rx), std::end(rx), 0);
+      sodium_memzero(tx, sizeof tx);
+      sodium_memzero(rx, sizeof rx);
     }
   };
 
@@ -746,10 +800,25 @@ struct Endpoint::Impl {
       return false;
     }
     crypto::PublicKey mine = hs->ephemeral_public();
+    if (h.ephemeral == mine) {
+      drop(DropReason::kUnauthenticated);  // our own OPEN / OPEN_ACK reflected back at us
+      return false;
+    }
+    if (c && c->keys != UINT32_MAX && (h.auth & wire::kAuthSignature) != 0) {
+      // A link's peer keeps its identity: another member's Hello sent from this peer's address
+      // (redirected or spoofed) is not this peer.
+      const crypto::LinkKeys& k = keys(*c);
+      static constexpr std::uint8_t kZero[32] = {};
+      if (std::memcmp(k.peer_identity, kZero, 32) != 0 && std::memcmp(k.peer_identity, h.identity.data(), 32) != 0) {
+        drop(DropReason::kUnauthenticated);
+        return false;
+      }
+    }
     std::uint64_t issued = 0;  // stamp of the OPEN that creates the link
     if (op == wire::Opcode::kOpen) {
-      const std::string who = crypto::Handshake::peer_key(h, peer);
-      const auto fresh = hs->check_open(who, f.ttp.vc, h.issued, handshake_clock(now), cfg.handshake_window_us * 1000);
+      so.who = crypto::Handshake::peer_key(h, peer);
+      so.issued = h.issued;
+      const auto fresh = hs->check_open(so.who, f.ttp.vc, h.issued, handshake_clock(now), cfg.handshake_window_us * 1000);
       const bool same_peer_key = c && c->keys != UINT32_MAX &&
                                  std::memcmp(keys(*c).peer_ephemeral, h.ephemeral.data(), 32) == 0;
       if (fresh == crypto::Handshake::Freshness::kStale) {
@@ -765,16 +834,19 @@ struct Endpoint::Impl {
         so.epoch = c->epoch;
         return true;
       }
-      hs->record_open(who, f.ttp.vc, h.issued);
       if (c && c->state != LinkState::kOpenSent && c->state != LinkState::kClosed) {
-        // A new OPEN on a live link: the peer restarted, unless it is the peer's half of a
-        // passing-ships pair that arrived after our OPEN_ACK already established the link.
-        so.late_partner = same_peer_key && h.issued < keys(*c).peer_issued;
-        so.restart = !so.late_partner;
-        if (so.late_partner) {
+        if (same_peer_key && h.issued <= keys(*c).peer_issued) {
+          // The peer's own OPEN of a passing-ships pair, arriving after its OPEN_ACK (stamped the
+          // same) established the link: answer it, change nothing.
+          so.late_partner = true;
           so.epoch = c->epoch;
+          hs->record_open(so.who, f.ttp.vc, h.issued);
           return true;
         }
+        // A fresh OPEN on a live link: the peer restarted, or an OPEN was replayed or redirected.
+        // Answer it, but replace the link only when the new keys are used (confirm_pending).
+        pend_open(f, peer, h, so.who, now);
+        return false;
       }
       so.epoch = f.ttp.epoch;
       issued = h.issued;
@@ -804,6 +876,102 @@ struct Endpoint::Impl {
     ep.stats_.key_exchanges = hs->exchanges();
     so.have_secrets = true;
     return true;
+  }
+
+  // A fresh OPEN on a live link (see PendingOpen): derives the new link's keys into a record of
+  // their own and answers with OPEN_ACK; the live link is untouched. A repeat of the same OPEN is
+  // answered again from the record.
+  void pend_open(const wire::Frame& f, NodeId peer, const wire::Hello& h, const std::string& who, TimeNs now) {
+    const std::uint64_t key = link_key(peer, static_cast<Vc>(f.ttp.vc));
+    auto it = pending_opens.find(key);
+    if (it != pending_opens.end() && it->second.issued == h.issued &&
+        std::memcmp(prot->link(it->second.keys).peer_ephemeral, h.ephemeral.data(), 32) == 0) {
+      reply(peer, f.ttp.vc, wire::Opcode::kOpenAck, 0, 0, it->second.epoch, it->second.keys, /*pending=*/true);
+      return;
+    }
+    forget_pending(key);
+    const crypto::Suite suite = *hs->negotiate(h.suites);  // verify() checked there is one
+    std::uint8_t tx[crypto::kHashBytes], rx[crypto::kHashBytes];
+    const crypto::PublicKey& mine = hs->ephemeral_public();
+    const bool ok = hs->link_secrets(mine, h.ephemeral, h.identity, suite, f.ttp.vc, f.ttp.epoch, h.issued, tx, rx);
+    ep.stats_.key_exchanges = hs->exchanges();
+    if (!ok) {
+      drop(DropReason::kUnauthenticated);  // a degenerate (low-order) ephemeral key
+      return;
+    }
+    PendingOpen po;
+    po.keys = prot->acquire();
+    crypto::LinkKeys& k = prot->link(po.keys);
+    std::memcpy(k.my_ephemeral, mine.data(), 32);
+    std::memcpy(k.peer_ephemeral, h.ephemeral.data(), 32);
+    std::memcpy(k.peer_identity, h.identity.data(), 32);
+    k.peer_issued = k.peer_open_issued = h.issued;
+    k.my_issued = hs->stamp(now, cfg.wall_clock_offset_ns);
+    prot->install(k, suite, tx, rx, now, cfg.initial_tx_counter);
+    sodium_memzero(tx, sizeof tx);
+    sodium_memzero(rx, sizeof rx);
+    po.epoch = f.ttp.epoch;
+    po.peer_open_tx_id = f.ttp.tx_id;
+    po.first_data_tx_id = cfg.fixed_initial_tx_id != 0 ? cfg.fixed_initial_tx_id : static_cast<std::uint32_t>(random());
+    po.issued = h.issued;
+    po.who = who;
+    po.expiry = now + us_to_ns(cfg.retry_budget_us);
+    tombstone_order.emplace_back(po.expiry, key | kPendingBit);
+    reply(peer, f.ttp.vc, wire::Opcode::kOpenAck, 0, 0, po.epoch, po.keys, /*pending=*/true);
+    pending_opens[key] = std::move(po);
+    ep.stats_.key_records = prot->slab().in_use();
+    ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
+  }
+
+  // A sealed frame under a pending OPEN's epoch: if it opens with the pending keys, the OPEN's
+  // sender holds them, so it is the peer, restarted: the old link fails (kPeerRestarted) and the
+  // new one opens. Returns 1 when it did (`f` is opened, its body decoded), -1 when the frame was
+  // dropped, 0 when there is no such pending OPEN.
+  int confirm_pending(std::span<const std::uint8_t> bytes, wire::Frame& f, NodeId peer, Connection* old, TimeNs now) {
+    const Vc vc = static_cast<Vc>(f.ttp.vc);
+    auto it = pending_opens.find(link_key(peer, vc));
+    if (it == pending_opens.end() || it->second.epoch != f.ttp.epoch || (old && old->epoch == f.ttp.epoch)) return 0;
+    bool rotated = false;
+    switch (prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated)) {
+      case crypto::Protection::Verdict::kOk: break;
+      case crypto::Protection::Verdict::kReplay: drop(DropReason::kReplay); return -1;
+      case crypto::Protection::Verdict::kUnknownKey: drop(DropReason::kUnknownKey); return -1;
+      case crypto::Protection::Verdict::kBadTag: drop(DropReason::kBadTag); return -1;
+    }
+    const PendingOpen po = std::move(it->second);
+    pending_opens.erase(it);  // its keys move to the new link
+    if (old) {
+      fail(old, Error::kPeerRestarted,
+           "the peer opened the link again with a new epoch and keys, and sent under them: it restarted");
+    }
+    Connection* c = create(peer, vc);
+    if (!c) {
+      prot->release(po.keys);
+      reply(peer, f.ttp.vc, wire::Opcode::kOpenNack, 0, po.peer_open_tx_id, po.epoch);
+      return -1;
+    }
+    prot->release(c->keys);
+    c->keys = po.keys;
+    c->state = LinkState::kOpen;
+    c->epoch = po.epoch;
+    c->peer_sent_open = true;
+    c->peer_open_tx_id = po.peer_open_tx_id;
+    c->peer_open_epoch = po.epoch;
+    c->rx_last = po.peer_open_tx_id;
+    c->next_tx_id = c->snd_una = c->first_data_tx_id = po.first_data_tx_id;
+    c->open_ack_sent = now;
+    if (rotated) ++c->stats.key_rotations_received;
+    ++ep.stats_.links_opened;
+    emit(link_event(EventKind::kOpened, *c));
+    hs->record_open(po.who, f.ttp.vc, po.issued);
+    ep.stats_.key_records = prot->slab().in_use();
+    const wire::DecodeError e = wire::decode_body({plain.data(), f.sealed.size()}, f);
+    if (e != wire::DecodeError::kNone) {
+      ++ep.stats_.decode_errors[static_cast<int>(e)];
+      drop_on_link(c, DropReason::kMalformed);
+      return -1;
+    }
+    return 1;
   }
 
   // A sealed CLOSE for a link that closed by our final CLOSE_ACK: that CLOSE_ACK was lost. Opens
@@ -836,6 +1004,7 @@ struct Endpoint::Impl {
     if (f.ttp.opcode == wire::Opcode::kOpen) {
       k.peer_open_issued = h.issued;
       if (k.my_issued == 0) k.my_issued = hs->stamp(now, cfg.wall_clock_offset_ns);  // our OPEN_ACK's
+      if (!so.who.empty()) hs->record_open(so.who, f.ttp.vc, so.issued);  // the OPEN made a link
     }
     if (so.have_secrets && !k.ready) {
       prot->install(k, so.suite, so.tx, so.rx, now, cfg.initial_tx_counter);
@@ -867,13 +1036,22 @@ struct Endpoint::Impl {
     const Vc vc = static_cast<Vc>(f.ttp.vc);
     const wire::Opcode op = f.ttp.opcode;
     Connection* c = find(peer, vc);
+    bool opened = false;  // a restarted peer's first frame confirmed its pending OPEN
+    if (secure && f.is_protected && !pending_opens.empty()) {
+      const int r = confirm_pending(bytes, f, peer, c, now);
+      if (r < 0) return;
+      if (r > 0) {
+        c = find(peer, vc);
+        opened = true;
+      }
+    }
     if (c && !compat && op != wire::Opcode::kOpen && f.ttp.epoch != c->epoch) {
       drop(DropReason::kStaleEpoch);
       ++c->stats.drops_stale_epoch;
       return;
     }
     SecureOpen so;
-    if (secure && !secure_receive(bytes, f, peer, c, now, so)) return;
+    if (secure && !opened && !secure_receive(bytes, f, peer, c, now, so)) return;
     if (!secure && !compat) {
       if (f.is_protected) {  // sealed by a peer that has keys; this endpoint has none
         drop(DropReason::kUnknownKey);
@@ -884,7 +1062,8 @@ struct Endpoint::Impl {
         return;
       }
     }
-    const bool restarted = c != nullptr && (secure ? so.restart : peer_restarted(*c, f));
+    // (Secured endpoints replace a restarted peer's link in confirm_pending, not here.)
+    const bool restarted = c != nullptr && !secure && peer_restarted(*c, f);
     if (c && op == wire::Opcode::kOpen && c->state != LinkState::kOpenSent && restarted) {
       // The peer lost its state and opens again: its new OPEN replaces the old link.
       fail(c, Error::kPeerRestarted,
@@ -1203,7 +1382,7 @@ bool Endpoint::poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Tra
 
 TimeNs Endpoint::next_timer() const {
   auto& t = impl_->timers;
-  const TimeNs tomb = impl_->tombstones.empty() ? kNever : impl_->next_tombstone_expiry();
+  const TimeNs tomb = impl_->tombstone_order.empty() ? kNever : impl_->next_tombstone_expiry();
   while (!t.empty()) {
     const TimerEntry& top = t.top();
     Connection* c = impl_->lookup(top.slot, top.generation);
@@ -1260,6 +1439,7 @@ std::optional<LinkInfo> Endpoint::link_info(NodeId peer, Vc vc) const {
     i.tx_key_generation = k.tx_generation;
     i.rx_key_generation = k.rx_generation;
     i.tx_counter = k.tx_counter;
+    std::memcpy(i.peer_identity.data(), k.peer_identity, i.peer_identity.size());
   }
   i.stats = Impl::final_stats(*c);
   return i;

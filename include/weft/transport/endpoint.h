@@ -15,6 +15,7 @@
 // Allocation: per-link state is allocated when a link is created; idle links hold no buffers.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -130,6 +131,9 @@ struct LinkInfo {
   std::uint8_t tx_key_generation = 0;
   std::uint8_t rx_key_generation = 0;
   std::uint64_t tx_counter = 0;  // next transmission counter value
+  // The peer's Ed25519 identity public key from its authenticated Hello (all zero when the
+  // peer authenticated with the cluster key alone, or the link is plaintext).
+  std::array<std::uint8_t, 32> peer_identity{};
   LinkStats stats;
 };
 
