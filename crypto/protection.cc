@@ -118,12 +118,10 @@ std::size_t Protection::associated_data(std::span<const std::uint8_t> frame, std
   return aad_bytes;
 }
 
-void Protection::seal(const LinkKeys& k, std::span<std::uint8_t> frame, const wire::ProtectedLayout& layout,
-                      std::span<const std::uint8_t> payload) {
+void Protection::seal(const LinkKeys& k, const wire::SecurityHeader& sec, std::span<std::uint8_t> frame,
+                      const wire::ProtectedLayout& layout, std::span<const std::uint8_t> payload) {
   std::uint8_t nonce[kNonceBytes];
-  std::uint64_t counter = 0;
-  for (int i = 0; i < 8; ++i) counter = (counter << 8) | frame[layout.security_offset + 4 + i];
-  nonce_for(k.tx, counter, nonce);
+  nonce_for(k.tx, sec.counter, nonce);
   const AeadState& st = state_for(k.suite, k.tx);
   const AeadProvider* p = provider(k.suite);
   const std::span<const std::uint8_t> ad = frame.first(layout.body_offset);

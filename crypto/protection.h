@@ -95,11 +95,12 @@ class Protection {
   // `rotated` is set when this call moved to a new key generation.
   [[nodiscard]] bool next_header(LinkKeys& k, transport::TimeNs now, transport::wire::SecurityHeader& out,
                                  bool& rotated);
-  // Seals a frame encode_protected() laid out: frame[0, body_offset) is the associated data;
+  // Seals a frame encode_protected() laid out with security header `sec` (from next_header):
+  // frame[0, body_offset) is the associated data;
   // the extension block is at body_offset and the payload is `payload` (copied into the frame
   // while encrypting, unless it already sits at payload_offset); the tag goes at tag_offset.
-  void seal(const LinkKeys& k, std::span<std::uint8_t> frame, const transport::wire::ProtectedLayout& layout,
-            std::span<const std::uint8_t> payload);
+  void seal(const LinkKeys& k, const transport::wire::SecurityHeader& sec, std::span<std::uint8_t> frame,
+            const transport::wire::ProtectedLayout& layout, std::span<const std::uint8_t> payload);
 
   enum class Verdict : std::uint8_t { kOk, kReplay, kUnknownKey, kBadTag };
   // Opens protected frame `f` (decoded from `frame`) into `out` (at least f.sealed.size() bytes);

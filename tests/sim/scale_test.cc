@@ -10,6 +10,8 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <vector>
 
 #include "crypto/handshake.h"
@@ -58,58 +60,78 @@ void report(const char* role, std::size_t before, std::size_t after, std::size_t
   EXPECT_LE(per_link, 2048.0);
 }
 
-TEST(Scale, ResponderHolds65536OpenLinks) {
-  const std::size_t before = heap_in_use();
-  EndpointConfig cfg;
-  cfg.node_id = 1;
-  auto ep = std::make_unique<Endpoint>(cfg);
+// An OPEN (or OPEN_ACK) frame from `peer` to node 1 on `vc`; `open` is the OPEN it answers.
+using FrameMaker = std::function<std::size_t(std::vector<std::uint8_t>& buf, NodeId peer, Vc vc, TimeNs now,
+                                             const wire::Frame* open)>;
+
+// As responder: OPENs from 21,846 peers on 3 VCs, each answered with OPEN_ACK (OPEN_RECD -> OPEN).
+void open_as_responder(Endpoint& ep, const FrameMaker& make_open) {
   std::vector<std::uint8_t> buf(9100);
   Transmit tx;
   std::size_t opened = 0;
-  TimeNs now = 0;
+  TimeNs now = 1'000'000'000;
   for (std::size_t i = 0; i < kLinks; ++i) {
     NodeId peer = static_cast<NodeId>(2 + i / kVcCount);
     Vc vc = static_cast<Vc>(i % kVcCount);
-    std::size_t n = peer_frame(buf, peer, 1, vc, wire::Opcode::kOpen, 1000, 0, 77);
-    ep->on_frame({buf.data(), n}, now);
-    ASSERT_EQ(ep->state(peer, vc), LinkState::kOpenRecd);
-    ASSERT_TRUE(ep->poll_transmit(buf, now, tx));
+    std::size_t n = make_open(buf, peer, vc, now, nullptr);
+    ep.on_frame({buf.data(), n}, now);
+    ASSERT_EQ(ep.state(peer, vc), LinkState::kOpenRecd) << "drops " << ep.stats().drops_total();
+    ASSERT_TRUE(ep.poll_transmit(buf, now, tx));
     ASSERT_EQ(tx.opcode, wire::Opcode::kOpenAck);
-    ASSERT_EQ(ep->state(peer, vc), LinkState::kOpen);
-    while (ep->poll_event()) ++opened;
+    ASSERT_EQ(ep.state(peer, vc), LinkState::kOpen);
+    while (ep.poll_event()) ++opened;
     now += 10;
   }
   EXPECT_EQ(opened, kLinks);
-  EXPECT_EQ(ep->link_count(), kLinks);
-  EXPECT_EQ(ep->next_timer(), kNever) << "idle open links arm no timer";
+  EXPECT_EQ(ep.link_count(), kLinks);
+  EXPECT_EQ(ep.next_timer(), kNever) << "idle open links arm no timer";
+}
+
+// As initiator: open() to 65,536 peers, each OPEN answered by `make_ack`.
+void open_as_initiator(Endpoint& ep, const FrameMaker& make_ack) {
+  std::vector<std::uint8_t> buf(9100);
+  std::vector<std::uint8_t> reply(9100);
+  Transmit tx;
+  TimeNs now = 1'000'000'000;
+  std::size_t opened = 0;
+  for (std::size_t i = 0; i < kLinks; ++i) {
+    NodeId peer = static_cast<NodeId>(2 + i);
+    ASSERT_TRUE(ep.open(peer, Vc::kData, now).ok());
+    ASSERT_TRUE(ep.poll_transmit(buf, now, tx));
+    wire::Frame f;
+    ASSERT_EQ(wire::decode({buf.data(), tx.bytes}, wire::DecodeOptions{}, f), wire::DecodeError::kNone);
+    ASSERT_EQ(f.ttp.opcode, wire::Opcode::kOpen);
+    std::size_t n = make_ack(reply, peer, Vc::kData, now, &f);
+    ep.on_frame({reply.data(), n}, now + 1000);
+    ASSERT_EQ(ep.state(peer, Vc::kData), LinkState::kOpen) << "drops " << ep.stats().drops_total();
+    while (ep.poll_event()) ++opened;
+    now += 10;
+  }
+  EXPECT_EQ(opened, kLinks);
+}
+
+std::unique_ptr<Endpoint> endpoint(std::shared_ptr<const crypto::Credentials> creds = nullptr) {
+  EndpointConfig cfg;
+  cfg.node_id = 1;
+  cfg.credentials = std::move(creds);
+  return std::make_unique<Endpoint>(cfg);
+}
+
+TEST(Scale, ResponderHolds65536OpenLinks) {
+  const std::size_t before = heap_in_use();
+  auto ep = endpoint();
+  open_as_responder(*ep, [](std::vector<std::uint8_t>& buf, NodeId peer, Vc vc, TimeNs, const wire::Frame*) {
+    return peer_frame(buf, peer, 1, vc, wire::Opcode::kOpen, 1000, 0, 77);
+  });
   report("responder", before, heap_in_use(), kLinks);
 }
 
 TEST(Scale, InitiatorHolds65536OpenLinks) {
   const std::size_t before = heap_in_use();
-  EndpointConfig cfg;
-  cfg.node_id = 1;
-  auto ep = std::make_unique<Endpoint>(cfg);
-  std::vector<std::uint8_t> buf(9100);
-  std::vector<std::uint8_t> reply(9100);
-  Transmit tx;
-  TimeNs now = 0;
-  std::size_t opened = 0;
-  for (std::size_t i = 0; i < kLinks; ++i) {
-    NodeId peer = static_cast<NodeId>(2 + i);
-    ASSERT_TRUE(ep->open(peer, Vc::kData, now).ok());
-    ASSERT_TRUE(ep->poll_transmit(buf, now, tx));
-    wire::Frame f;
-    wire::DecodeOptions opt;
-    ASSERT_EQ(wire::decode({buf.data(), tx.bytes}, opt, f), wire::DecodeError::kNone);
-    ASSERT_EQ(f.ttp.opcode, wire::Opcode::kOpen);
-    std::size_t n = peer_frame(reply, peer, 1, Vc::kData, wire::Opcode::kOpenAck, 5000, f.ttp.tx_id, f.ttp.epoch);
-    ep->on_frame({reply.data(), n}, now + 1000);
-    ASSERT_EQ(ep->state(peer, Vc::kData), LinkState::kOpen);
-    while (ep->poll_event()) ++opened;
-    now += 10;
-  }
-  EXPECT_EQ(opened, kLinks);
+  auto ep = endpoint();
+  open_as_initiator(*ep, [](std::vector<std::uint8_t>& buf, NodeId peer, Vc vc, TimeNs, const wire::Frame* open) {
+    return peer_frame(buf, peer, 1, vc, wire::Opcode::kOpenAck, 5000, open->ttp.tx_id, open->ttp.epoch);
+  });
   report("initiator", before, heap_in_use(), kLinks);
 }
 
@@ -134,28 +156,11 @@ TEST(Scale, EncryptedResponderHolds65536OpenLinks) {
   auto creds = test::cluster_credentials(1, test::Auth::kCluster);
   crypto::Handshake peers(creds, 99, 2);  // signs as every fake peer
   const std::size_t before = heap_in_use();
-  EndpointConfig cfg;
-  cfg.node_id = 1;
-  cfg.credentials = creds;
-  auto ep = std::make_unique<Endpoint>(cfg);
-  std::vector<std::uint8_t> buf(9100);
-  Transmit tx;
-  std::size_t opened = 0;
-  TimeNs now = 1'000'000'000;
-  for (std::size_t i = 0; i < kLinks; ++i) {
-    NodeId peer = static_cast<NodeId>(2 + i / kVcCount);
-    Vc vc = static_cast<Vc>(i % kVcCount);
-    std::size_t n = hello_frame(buf, peers, peer, 1, vc, wire::Opcode::kOpen, 1000, 0, 77,
-                                static_cast<std::uint64_t>(now), nullptr);
-    ep->on_frame({buf.data(), n}, now);
-    ASSERT_EQ(ep->state(peer, vc), LinkState::kOpenRecd) << "drops " << ep->stats().drops_total();
-    ASSERT_TRUE(ep->poll_transmit(buf, now, tx));
-    ASSERT_EQ(tx.opcode, wire::Opcode::kOpenAck);
-    ASSERT_EQ(ep->state(peer, vc), LinkState::kOpen);
-    while (ep->poll_event()) ++opened;
-    now += 10;
-  }
-  EXPECT_EQ(opened, kLinks);
+  auto ep = endpoint(creds);
+  open_as_responder(*ep, [&](std::vector<std::uint8_t>& buf, NodeId peer, Vc vc, TimeNs now, const wire::Frame*) {
+    return hello_frame(buf, peers, peer, 1, vc, wire::Opcode::kOpen, 1000, 0, 77, static_cast<std::uint64_t>(now),
+                       nullptr);
+  });
   EXPECT_TRUE(ep->link_info(2, Vc::kData)->encrypted);
   EXPECT_EQ(ep->stats().key_records, kLinks);
   EXPECT_EQ(ep->stats().key_exchanges, 1u);
@@ -166,30 +171,12 @@ TEST(Scale, EncryptedInitiatorHolds65536OpenLinks) {
   auto creds = test::cluster_credentials(1, test::Auth::kCluster);
   crypto::Handshake peers(creds, 99, 2);
   const std::size_t before = heap_in_use();
-  EndpointConfig cfg;
-  cfg.node_id = 1;
-  cfg.credentials = creds;
-  auto ep = std::make_unique<Endpoint>(cfg);
-  std::vector<std::uint8_t> buf(9100);
-  std::vector<std::uint8_t> reply(9100);
-  Transmit tx;
-  TimeNs now = 1'000'000'000;
-  std::size_t opened = 0;
-  for (std::size_t i = 0; i < kLinks; ++i) {
-    NodeId peer = static_cast<NodeId>(2 + i);
-    ASSERT_TRUE(ep->open(peer, Vc::kData, now).ok());
-    ASSERT_TRUE(ep->poll_transmit(buf, now, tx));
-    wire::Frame f;
-    ASSERT_EQ(wire::decode({buf.data(), tx.bytes}, wire::DecodeOptions{}, f), wire::DecodeError::kNone);
-    ASSERT_TRUE(f.ext.has_hello);
-    std::size_t n = hello_frame(reply, peers, peer, 1, Vc::kData, wire::Opcode::kOpenAck, 5000, f.ttp.tx_id,
-                                f.ttp.epoch, static_cast<std::uint64_t>(now), &f.ext.hello);
-    ep->on_frame({reply.data(), n}, now + 1000);
-    ASSERT_EQ(ep->state(peer, Vc::kData), LinkState::kOpen) << "drops " << ep->stats().drops_total();
-    while (ep->poll_event()) ++opened;
-    now += 10;
-  }
-  EXPECT_EQ(opened, kLinks);
+  auto ep = endpoint(creds);
+  open_as_initiator(*ep, [&](std::vector<std::uint8_t>& buf, NodeId peer, Vc vc, TimeNs now, const wire::Frame* open) {
+    EXPECT_TRUE(open->ext.has_hello);
+    return hello_frame(buf, peers, peer, 1, vc, wire::Opcode::kOpenAck, 5000, open->ttp.tx_id, open->ttp.epoch,
+                       static_cast<std::uint64_t>(now), &open->ext.hello);
+  });
   EXPECT_EQ(ep->stats().key_exchanges, 1u);
   report("initiator, encrypted", before, heap_in_use(), kLinks, ep->stats().key_slab_bytes);
 }

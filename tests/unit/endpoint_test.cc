@@ -1,7 +1,9 @@
 // Endpoint API behaviour: errors reach the caller with their cause, bad input is dropped and
 // counted without changing state, timers and retry budgets end in reported errors, never hangs.
-// Two endpoints are wired back to back by a tiny in-test pipe (instant delivery, optional drop).
+// Two endpoints are wired back to back by tests/support/endpoint_pair.h (instant delivery, optional drop).
 #include "weft/transport/endpoint.h"
+
+#include "tests/support/endpoint_pair.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +13,7 @@
 namespace weft::transport {
 namespace {
 
-struct Pipe {
+struct Pipe : test::EndpointPair {
   explicit Pipe(Profile p = Profile::kWeft, std::uint32_t max_conn = 1u << 20) {
     EndpointConfig c;
     c.profile = p;
@@ -21,44 +23,6 @@ struct Pipe {
     c.node_id = 2;
     b = std::make_unique<Endpoint>(c);
   }
-  // Moves frames both ways until quiet; `drop` may discard a frame (true = drop).
-  void pump(int rounds = 1000) {
-    for (int i = 0; i < rounds; ++i) {
-      bool any = false;
-      for (int side = 0; side < 2; ++side) {
-        Endpoint& from = side == 0 ? *a : *b;
-        Endpoint& to = side == 0 ? *b : *a;
-        Transmit tx;
-        while (from.poll_transmit(buf, now, tx)) {
-          any = true;
-          if (drop && drop(side, tx)) continue;
-          to.on_frame({buf.data(), tx.bytes}, now);
-        }
-      }
-      drain();
-      if (!any) return;
-    }
-  }
-  // Advances virtual time to the next timer of either side (bounded), pumping after each.
-  void run_timers(TimeNs until) {
-    while (true) {
-      TimeNs t = std::min(a->next_timer(), b->next_timer());
-      if (t == kNever || t > until) break;
-      now = std::max(now, t);
-      a->on_timer(now);
-      b->on_timer(now);
-      pump();
-    }
-  }
-  void drain() {
-    while (auto e = a->poll_event()) ev_a.push_back(std::move(*e));
-    while (auto e = b->poll_event()) ev_b.push_back(std::move(*e));
-  }
-  std::unique_ptr<Endpoint> a, b;
-  std::vector<std::uint8_t> buf = std::vector<std::uint8_t>(9100);
-  TimeNs now = 0;
-  std::function<bool(int, const Transmit&)> drop;
-  std::vector<Event> ev_a, ev_b;
 };
 
 const Event* find(const std::vector<Event>& v, EventKind k) {
@@ -121,7 +85,7 @@ TEST(Endpoint, SendBufferFullIsReportedNotDropped) {
 
 TEST(Endpoint, SilentPeerEndsInOpenTimeoutWithinTheBudget) {
   Pipe p;
-  p.drop = [](int, const Transmit&) { return true; };  // the network eats everything
+  p.tap = [](int, std::vector<std::uint8_t>&) { return false; };  // the network eats everything
   ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
   p.pump();
   p.run_timers(us_to_ns(60'000'000));
@@ -138,7 +102,7 @@ TEST(Endpoint, DeadPeerMidTransferIsAnErrorWithUnackedCount) {
   Pipe p;
   ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
   p.pump();
-  p.drop = [](int, const Transmit&) { return true; };  // peer vanishes after OPEN
+  p.tap = [](int, std::vector<std::uint8_t>&) { return false; };  // peer vanishes after OPEN
   std::vector<std::uint8_t> m(5000, 7);
   ASSERT_TRUE(p.a->send(2, Vc::kData, m, p.now).ok());
   ASSERT_TRUE(p.a->send(2, Vc::kData, m, p.now).ok());

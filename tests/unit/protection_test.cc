@@ -8,6 +8,7 @@
 #include "crypto/key_slab.h"
 #include "crypto/protection.h"
 #include "crypto/replay_window.h"
+#include "tests/support/cpu_flags.h"
 #include "weft/transport/wire.h"
 
 namespace weft::crypto {
@@ -151,7 +152,10 @@ TEST(WireSecurity, ProtectedFrameLayoutAndDecode) {
 class ProtectionPair : public ::testing::TestWithParam<Suite> {
  protected:
   void SetUp() override {
-    if (default_provider(GetParam()) == nullptr) GTEST_SKIP() << "suite not available on this CPU";
+    if (GetParam() == Suite::kAes256Gcm && !test::cpu_runs_aes_gcm()) {
+      GTEST_SKIP() << "AES-256-GCM needs AES-NI and PCLMUL, which this CPU lacks (/proc/cpuinfo)";
+    }
+    ASSERT_NE(default_provider(GetParam()), nullptr) << "the CPU runs this suite, but no provider offers it";
     ProtectionLimits lim;
     lim.rotate_packets = 8;
     tx_side = std::make_unique<Protection>(default_provider(Suite::kAes256Gcm), default_provider(Suite::kChaCha20Poly1305), 4, lim);
@@ -173,7 +177,7 @@ class ProtectionPair : public ::testing::TestWithParam<Suite> {
     std::vector<std::uint8_t> buf(payload.size() + 200);
     wire::ProtectedLayout lay;
     buf.resize(wire::encode_protected(wire::Encapsulation::kEthernet, 1, 2, h, {}, sec, payload.size(), buf, lay));
-    tx_side->seal(tx_side->link(a), buf, lay, payload);
+    tx_side->seal(tx_side->link(a), sec, buf, lay, payload);
     return buf;
   }
   Protection::Verdict open(const std::vector<std::uint8_t>& bytes, std::vector<std::uint8_t>& out) {

@@ -411,7 +411,7 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
     return;
   }
   const std::uint32_t expected = rx_last + 1;
-  const bool full = rx_buffered() + len > config_.recv_buffer_bytes && rx_buffered() > 0;
+  const bool full = rx_full(len);
   if (compat_) {
     if (id != expected) {
       if (gbn_waiting_) {

@@ -173,7 +173,7 @@ class Connection {
   // stage: grows the message by `len` and returns where the bytes go; on_payload then finds them
   // in place. unstage: takes them back (the frame did not authenticate, or was refused).
   bool can_stage(std::uint32_t id, std::size_t len) const {
-    return !compat_ && id == rx_last + 1 && !(rx_buffered() + len > config_.recv_buffer_bytes && rx_buffered() > 0);
+    return !compat_ && id == rx_last + 1 && !rx_full(len);
   }
   std::uint8_t* stage(std::size_t len);
   void unstage();
@@ -217,6 +217,11 @@ class Connection {
   // application has not taken yet. The message being reassembled in order is not counted: it can
   // only complete by growing, so a message larger than the buffer must still be deliverable.
   std::uint64_t rx_buffered() const { return reorder_bytes_ + undelivered_bytes; }
+  // A segment of `len` bytes would exceed recv_buffer_bytes (NACK_FULL); an empty buffer always
+  // takes one, so a message larger than the buffer still progresses.
+  bool rx_full(std::size_t len) const {
+    return rx_buffered() + len > config_.recv_buffer_bytes && rx_buffered() > 0;
+  }
   void go_back_n(std::uint32_t from, LossCause cause, TimeNs now);
   void pace(TimeNs now, std::uint32_t bytes);
 

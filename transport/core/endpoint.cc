@@ -145,7 +145,8 @@ struct Endpoint::Impl {
   TimeNs tx_now = 0;  // `now` of the entry point in progress (sealing, tombstones need it)
   std::unordered_map<std::uint64_t, Tombstone> tombstones;  // by link_key
   std::unordered_map<std::uint64_t, PendingOpen> pending_opens;  // by link_key
-  std::deque<std::pair<TimeNs, std::uint64_t>> tombstone_order;  // (expiry, link key)
+  // (expiry, link key) of every tombstone and pending OPEN, oldest first (kPendingBit marks the latter).
+  std::deque<std::pair<TimeNs, std::uint64_t>> kept_keys_expiry;
 
   // Whether send() of `size` bytes on (peer, vc) would be accepted; sets `c` to the link.
   Status check_send(NodeId peer, Vc vc, std::size_t size, Connection*& c);
@@ -170,6 +171,11 @@ struct Endpoint::Impl {
   }
 
   crypto::LinkKeys& keys(const Connection& c) const { return prot->link(c.keys); }
+  // EndpointStats' view of the guarded key memory, after a record was taken or given back.
+  void count_key_records() {
+    ep.stats_.key_records = prot->slab().in_use();
+    ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
+  }
   bool keyed(const Connection* c) const { return c != nullptr && c->keys != UINT32_MAX && keys(*c).ready; }
   std::uint64_t handshake_clock(TimeNs now) const {
     const TimeNs t = now + cfg.wall_clock_offset_ns;
@@ -208,8 +214,7 @@ struct Endpoint::Impl {
       bury(link_key(peer, vc));  // a new link: the old one's close can no longer be answered
       forget_pending(link_key(peer, vc));
       c->keys = prot->acquire();
-      ep.stats_.key_records = prot->slab().in_use();
-      ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
+      count_key_records();
       const crypto::PublicKey& eph = hs->ephemeral_public();
       std::memcpy(keys(*c).my_ephemeral, eph.data(), eph.size());
     }
@@ -226,7 +231,7 @@ struct Endpoint::Impl {
     index.erase(link_key(c->peer, c->vc));
     if (c->keys != UINT32_MAX) {
       prot->release(c->keys);  // wiped
-      ep.stats_.key_records = prot->slab().in_use();
+      count_key_records();
     }
     ++generations[slot];
     slots[slot].reset();
@@ -255,7 +260,7 @@ struct Endpoint::Impl {
       bury(key);
       const TimeNs expiry = tx_now + us_to_ns(cfg.retry_budget_us);
       tombstones[key] = Tombstone{c->epoch, c->keys, expiry};
-      tombstone_order.emplace_back(expiry, key);
+      kept_keys_expiry.emplace_back(expiry, key);
       c->keys = UINT32_MAX;  // now the tombstone's
     }
     c->state = LinkState::kClosed;
@@ -290,7 +295,7 @@ struct Endpoint::Impl {
     if (it == tombstones.end()) return;
     prot->release(it->second.keys);
     tombstones.erase(it);
-    ep.stats_.key_records = prot->slab().in_use();
+    count_key_records();
   }
   // Wipes a pending OPEN's keys and forgets it.
   void forget_pending(std::uint64_t key) {
@@ -298,7 +303,7 @@ struct Endpoint::Impl {
     if (it == pending_opens.end()) return;
     prot->release(it->second.keys);
     pending_opens.erase(it);
-    ep.stats_.key_records = prot->slab().in_use();
+    count_key_records();
   }
   // Tombstones and pending OPENs share one expiry queue; a pending OPEN's entry has the top bit
   // of its key set.
@@ -311,17 +316,17 @@ struct Endpoint::Impl {
     auto it = tombstones.find(key);
     return it != tombstones.end() && it->second.expiry == expiry;
   }
-  void expire_tombstones(TimeNs now) {
-    while (!tombstone_order.empty() && tombstone_order.front().first <= now) {
-      auto [expiry, key] = tombstone_order.front();
-      tombstone_order.pop_front();
+  void expire_kept_keys(TimeNs now) {
+    while (!kept_keys_expiry.empty() && kept_keys_expiry.front().first <= now) {
+      auto [expiry, key] = kept_keys_expiry.front();
+      kept_keys_expiry.pop_front();
       if (!expiry_current(expiry, key)) continue;
       if (key & kPendingBit) forget_pending(key & ~kPendingBit);
       else bury(key);
     }
   }
-  TimeNs next_tombstone_expiry() const {
-    for (const auto& [expiry, key] : tombstone_order) {
+  TimeNs next_kept_keys_expiry() const {
+    for (const auto& [expiry, key] : kept_keys_expiry) {
       if (expiry_current(expiry, key)) return expiry;
     }
     return kNever;
@@ -439,7 +444,7 @@ struct Endpoint::Impl {
     const std::size_t n =
         wire::encode_protected(cfg.encapsulation, cfg.node_id, peer, h, ext, sec, payload.size(), buf, layout);
     if (n == 0) return 0;
-    prot->seal(k, buf.first(n), layout, payload);
+    prot->seal(k, sec, buf.first(n), layout, payload);
     return written(n, peer, vc, h, {}, nullptr, out);
   }
 
@@ -585,7 +590,7 @@ struct Endpoint::Impl {
 
   bool poll_transmit(std::span<std::uint8_t> buf, TimeNs now, bool gather, Transmit& out) {
     tx_now = now;
-    if (!tombstone_order.empty()) expire_tombstones(now);
+    if (!kept_keys_expiry.empty()) expire_kept_keys(now);
     while (!control.empty()) {
       ControlReply r = control.front();
       control.pop_front();
@@ -647,7 +652,7 @@ struct Endpoint::Impl {
 
   void on_timer(TimeNs now) {
     tx_now = now;
-    if (!tombstone_order.empty()) expire_tombstones(now);
+    if (!kept_keys_expiry.empty()) expire_kept_keys(now);
     while (!timers.empty() && timers.top().deadline <= now) {
       TimerEntry t = timers.top();
       timers.pop();
@@ -738,6 +743,17 @@ struct Endpoint::Impl {
     }
   };
 
+  // True for a frame that opened; otherwise drops it, counted by reason (on link `c` when given).
+  bool opened(crypto::Protection::Verdict v, Connection* c) {
+    switch (v) {
+      case crypto::Protection::Verdict::kOk: return true;
+      case crypto::Protection::Verdict::kReplay: drop_on_link(c, DropReason::kReplay); return false;
+      case crypto::Protection::Verdict::kUnknownKey: drop_on_link(c, DropReason::kUnknownKey); return false;
+      case crypto::Protection::Verdict::kBadTag: drop_on_link(c, DropReason::kBadTag); return false;
+    }
+    return false;
+  }
+
   void drop_on_link(Connection* c, DropReason r) {
     drop(r);
     if (!c) return;
@@ -773,12 +789,7 @@ struct Endpoint::Impl {
       bool rotated = false;
       const crypto::Protection::Verdict v = prot->open(keys(*c), bytes, f, out, rotated);
       if (v != crypto::Protection::Verdict::kOk && in_place) c->unstage();
-      switch (v) {
-        case crypto::Protection::Verdict::kOk: break;
-        case crypto::Protection::Verdict::kReplay: drop_on_link(c, DropReason::kReplay); return false;
-        case crypto::Protection::Verdict::kUnknownKey: drop_on_link(c, DropReason::kUnknownKey); return false;
-        case crypto::Protection::Verdict::kBadTag: drop_on_link(c, DropReason::kBadTag); return false;
-      }
+      if (!opened(v, c)) return false;
       if (rotated) ++c->stats.key_rotations_received;
       so.staged = in_place;
       const wire::DecodeError e = wire::decode_body({out, f.sealed.size()}, f);
@@ -916,11 +927,10 @@ struct Endpoint::Impl {
     po.issued = h.issued;
     po.who = who;
     po.expiry = now + us_to_ns(cfg.retry_budget_us);
-    tombstone_order.emplace_back(po.expiry, key | kPendingBit);
+    kept_keys_expiry.emplace_back(po.expiry, key | kPendingBit);
     reply(peer, f.ttp.vc, wire::Opcode::kOpenAck, 0, 0, po.epoch, po.keys, /*pending=*/true);
     pending_opens[key] = std::move(po);
-    ep.stats_.key_records = prot->slab().in_use();
-    ep.stats_.key_slab_bytes = prot->guarded_bytes() + hs->guarded_bytes();
+    count_key_records();
   }
 
   // A sealed frame under a pending OPEN's epoch: if it opens with the pending keys, the OPEN's
@@ -932,12 +942,7 @@ struct Endpoint::Impl {
     auto it = pending_opens.find(link_key(peer, vc));
     if (it == pending_opens.end() || it->second.epoch != f.ttp.epoch || (old && old->epoch == f.ttp.epoch)) return 0;
     bool rotated = false;
-    switch (prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated)) {
-      case crypto::Protection::Verdict::kOk: break;
-      case crypto::Protection::Verdict::kReplay: drop(DropReason::kReplay); return -1;
-      case crypto::Protection::Verdict::kUnknownKey: drop(DropReason::kUnknownKey); return -1;
-      case crypto::Protection::Verdict::kBadTag: drop(DropReason::kBadTag); return -1;
-    }
+    if (!opened(prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated), nullptr)) return -1;
     const PendingOpen po = std::move(it->second);
     pending_opens.erase(it);  // its keys move to the new link
     if (old) {
@@ -964,7 +969,7 @@ struct Endpoint::Impl {
     ++ep.stats_.links_opened;
     emit(link_event(EventKind::kOpened, *c));
     hs->record_open(po.who, f.ttp.vc, po.issued);
-    ep.stats_.key_records = prot->slab().in_use();
+    count_key_records();
     const wire::DecodeError e = wire::decode_body({plain.data(), f.sealed.size()}, f);
     if (e != wire::DecodeError::kNone) {
       ++ep.stats_.decode_errors[static_cast<int>(e)];
@@ -978,18 +983,13 @@ struct Endpoint::Impl {
   // it with the tombstone's keys and answers with a sealed CLOSE_ACK. True when handled.
   bool answer_from_tombstone(std::span<const std::uint8_t> bytes, wire::Frame& f, NodeId peer) {
     if (tombstones.empty()) return false;
-    expire_tombstones(tx_now);
+    expire_kept_keys(tx_now);
     auto it = tombstones.find(link_key(peer, static_cast<Vc>(f.ttp.vc)));
     if (it == tombstones.end() || it->second.epoch != f.ttp.epoch || f.ttp.opcode != wire::Opcode::kClose) {
       return false;
     }
     bool rotated = false;
-    switch (prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated)) {
-      case crypto::Protection::Verdict::kOk: break;
-      case crypto::Protection::Verdict::kReplay: drop(DropReason::kReplay); return true;
-      case crypto::Protection::Verdict::kUnknownKey: drop(DropReason::kUnknownKey); return true;
-      case crypto::Protection::Verdict::kBadTag: drop(DropReason::kBadTag); return true;
-    }
+    if (!opened(prot->open(prot->link(it->second.keys), bytes, f, plain.data(), rotated), nullptr)) return true;
     reply(peer, f.ttp.vc, wire::Opcode::kCloseAck, 0, f.ttp.tx_id, it->second.epoch, it->second.keys);
     return true;
   }
@@ -1382,7 +1382,7 @@ bool Endpoint::poll_transmit_gather(std::span<std::uint8_t> buf, TimeNs now, Tra
 
 TimeNs Endpoint::next_timer() const {
   auto& t = impl_->timers;
-  const TimeNs tomb = impl_->tombstone_order.empty() ? kNever : impl_->next_tombstone_expiry();
+  const TimeNs tomb = impl_->kept_keys_expiry.empty() ? kNever : impl_->next_kept_keys_expiry();
   while (!t.empty()) {
     const TimerEntry& top = t.top();
     Connection* c = impl_->lookup(top.slot, top.generation);
