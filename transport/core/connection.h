@@ -94,6 +94,8 @@ class Connection {
   std::uint32_t open_tx_id = 0;       // our OPEN's TxID (initiator)
   std::uint32_t first_data_tx_id = 0; // our first DATA TxID, announced in OPEN_ACK
   std::uint32_t peer_open_tx_id = 0;  // the peer's OPEN TxID, echoed in OPEN_ACK's RxID
+  bool opened_by_open_ack = false;    // initiator: OPEN_ACK (not a passing-ships frame) opened it
+  std::uint32_t peer_first_data_tx_id = 0;  // initiator: the first DATA id the OPEN_ACK announced
   std::uint64_t entropy_seed = 0;
   TimeNs handshake_started = 0;       // first OPEN / CLOSE
   TimeNs handshake_sent = 0;          // latest OPEN / CLOSE transmission

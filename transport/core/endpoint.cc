@@ -713,7 +713,20 @@ struct Endpoint::Impl {
   // TxID (a duplicate repeats it; a restarted peer picks a new one).
   bool peer_restarted(const Connection& c, const wire::Frame& f) const {
     if (compat) return !c.peer_sent_open || f.ttp.tx_id != c.peer_open_tx_id;
-    return f.ttp.epoch != c.epoch && !(c.peer_sent_open && f.ttp.epoch == c.peer_open_epoch);
+    if (f.ttp.epoch == c.epoch || (c.peer_sent_open && f.ttp.epoch == c.peer_open_epoch)) return false;
+    // A peer that opened at the same time as we did (passing ships) numbered its OPEN just
+    // before the first DATA id its OPEN_ACK announced; a restarted peer draws a new random id.
+    return !(f.ttp.opcode == wire::Opcode::kOpen && !c.peer_sent_open && c.opened_by_open_ack &&
+             f.ttp.tx_id + 1 == c.peer_first_data_tx_id);
+  }
+
+  // OPEN_SENT -> OPEN without our own OPEN_ACK (see the caller in on_frame).
+  void establish_passing_ships(Connection* c, TimeNs now) {
+    c->state = LinkState::kOpen;
+    c->open_pending = false;
+    ++ep.stats_.links_opened;
+    emit(link_event(EventKind::kOpened, *c));
+    maybe_start_close(c, now);
   }
 
   void accept_open(Connection* c, const wire::Frame& f) {
@@ -1075,12 +1088,22 @@ struct Endpoint::Impl {
       drop(DropReason::kProfileMismatch);  // a ttpoe-compat OPEN; weft never downgrades
       return;
     }
-    const LinkState state = c ? c->state : LinkState::kClosed;
+    LinkState state = c ? c->state : LinkState::kClosed;
     const std::uint16_t echo = f.ttp.epoch;
     if (c && state == LinkState::kOpen &&
         (op == wire::Opcode::kPayload || op == wire::Opcode::kAck || op == wire::Opcode::kNack ||
          op == wire::Opcode::kNackFull || op == wire::Opcode::kClose)) {
       if (!c->peer_confirmed) c->confirm_peer(now);  // the peer is past OPEN_SENT
+    }
+    if (c && !compat && state == LinkState::kOpenSent && c->peer_sent_open &&
+        (op == wire::Opcode::kPayload || op == wire::Opcode::kAck || op == wire::Opcode::kNack ||
+         op == wire::Opcode::kNackFull)) {
+      // Passing ships in which our own OPEN (or the OPEN_ACK answering it) was lost: the peer took
+      // the OPEN_ACK we answered its OPEN with, so the link is open on its side, and a frame of
+      // this link (its epoch; authenticated when secure) proves it. Waiting for our own OPEN_ACK
+      // would answer this frame with NACK_NOLINK and fail the peer's link.
+      establish_passing_ships(c, now);
+      state = c->state;
     }
     switch (fsm::rx_action(state, op)) {
       case fsm::RxAction::kOpenNew: {
@@ -1106,6 +1129,13 @@ struct Endpoint::Impl {
           if (secure) install_keys(c, f, so, now);
         } else {
           c->open_ack_pending = true;  // duplicate OPEN (our OPEN_ACK was lost): answer again
+          if (!secure && !compat && !c->peer_sent_open) {
+            // The peer's own OPEN of a passing-ships pair, arriving after its OPEN_ACK opened the
+            // link here (peer_restarted() told it from a restart): answer it, echoing its id.
+            c->peer_sent_open = true;
+            c->peer_open_tx_id = f.ttp.tx_id;
+            c->peer_open_epoch = f.ttp.epoch;
+          }
           if (secure && so.late_partner) {
             keys(*c).peer_open_issued = f.ext.hello.issued;  // answer that OPEN, echoing it
             c->peer_open_tx_id = f.ttp.tx_id;
@@ -1122,6 +1152,8 @@ struct Endpoint::Impl {
           keys(*c).peer_issued = std::max(keys(*c).peer_issued, f.ext.hello.issued);
         }
         c->rx_last = f.ttp.tx_id - 1;  // OPEN_ACK's TxID is the peer's first DATA id
+        c->opened_by_open_ack = true;
+        c->peer_first_data_tx_id = f.ttp.tx_id;
         c->state = LinkState::kOpen;
         c->rtt.on_sample(now - c->handshake_sent);
         ++ep.stats_.links_opened;
