@@ -9,7 +9,8 @@ find_package(Threads REQUIRED)
 # Part of libweft (DESIGN.md §8). Only these two TUs include Asio; Boost stays private (the public
 # header does not expose it).
 target_sources(weft PRIVATE ${PROJECT_SOURCE_DIR}/transport/datapath/udp/datapath.cc
-                            ${PROJECT_SOURCE_DIR}/transport/driver/asio_driver.cc)
+                            ${PROJECT_SOURCE_DIR}/transport/driver/asio_driver.cc
+                            ${PROJECT_SOURCE_DIR}/collectives/communicator.cc)
 target_link_libraries(weft PRIVATE Boost::headers PUBLIC Threads::Threads)
 
 # Baselines measured in the same run as weft (plain POSIX sockets, fork()ed peers).

@@ -166,6 +166,15 @@ LaunchInfo detect_launch(const EnvLookup& env) {
                                  ":" + std::to_string(port),
                              env("WEFT_STORE_PORT") ? "MASTER_ADDR and WEFT_STORE_PORT" : "MASTER_ADDR and MASTER_PORT + 1");
   }
+  if (info.size > 1 && info.store.kind == StoreAddress::Kind::kNone && info.launcher == "Open MPI" &&
+      info.local_size == info.size) {
+    // Every rank on this host (mpirun -np N without a hostfile): a file store in /tmp named by the
+    // job, so `mpirun -np 4 PROGRAM` works with no configuration. Rank 0 removes it at the end.
+    if (auto job = env("OMPI_MCA_ess_base_jobid")) {
+      info.store = parse_store("file:///tmp/weft-store-ompi-" + *job, "OMPI_MCA_ess_base_jobid");
+      info.store_temporary = true;
+    }
+  }
   if (info.size > 1 && info.store.kind == StoreAddress::Kind::kNone) {
     fail(std::string(first.launcher->name) + " launch of " + std::to_string(info.size) +
          " ranks, but WEFT_STORE is not set: set WEFT_STORE=tcp://HOST:PORT (rank 0 serves it) or "

@@ -79,6 +79,26 @@ TEST(Launch, OpenMpiAndSlurm) {
   EXPECT_EQ(s.store.path, "/scratch/w");
 }
 
+// mpirun -np N on one host with no WEFT_STORE: a file store named by the job, marked temporary;
+// across hosts (local size below the world) there is no default and the error names WEFT_STORE.
+TEST(Launch, OpenMpiOnOneHostGetsAJobFileStore) {
+  const LaunchInfo m = detect({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "4"},
+                               {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"},
+                               {"OMPI_MCA_ess_base_jobid", "104005633"}});
+  EXPECT_EQ(m.store.kind, StoreAddress::Kind::kFile);
+  EXPECT_EQ(m.store.path, "/tmp/weft-store-ompi-104005633");
+  EXPECT_TRUE(m.store_temporary);
+  const std::string e = error_of({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "4"},
+                                  {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}, {"OMPI_COMM_WORLD_LOCAL_SIZE", "2"},
+                                  {"OMPI_MCA_ess_base_jobid", "104005633"}});
+  EXPECT_NE(e.find("WEFT_STORE is not set"), std::string::npos) << e;
+  const LaunchInfo set = detect({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "4"},
+                                 {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}, {"OMPI_MCA_ess_base_jobid", "7"},
+                                 {"WEFT_STORE", "tcp://127.0.0.1:5000"}});
+  EXPECT_EQ(set.store.kind, StoreAddress::Kind::kTcp);
+  EXPECT_FALSE(set.store_temporary);
+}
+
 TEST(Launch, PrecedenceAndAgreement) {
   // mpirun inside a Slurm allocation: both present, agreeing; the first in precedence is named.
   const LaunchInfo i = detect({{"OMPI_COMM_WORLD_RANK", "1"}, {"OMPI_COMM_WORLD_SIZE", "2"}, {"SLURM_PROCID", "1"},

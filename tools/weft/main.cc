@@ -16,6 +16,7 @@
 
 #include <malloc.h>
 
+#include "tools/weft/bench_collective.h"
 #include "tools/weft/cli.h"
 #include "tools/weft/decode.h"
 #include "tools/weft/keygen.h"
@@ -36,12 +37,9 @@ struct Planned {
 constexpr std::array<Planned, 1> kPlanned = {{
     {"sim", "run a JSON-described SimLoop scenario"},
 }};
-constexpr std::array<Planned, 1> kPlannedBench = {{
-    {"allreduce", "collective benchmark (nccl-tests style table)"},
-}};
 
 constexpr std::string_view kFooter = R"(Planned (not built yet):
-  sim, bench allreduce
+  sim
 
 Examples (links are encrypted and authenticated; make keys first):
   weft keygen cluster --out cluster.key               # one key for every member of the cluster
@@ -97,11 +95,12 @@ int check_subcommand_names(const std::vector<std::string>& args) {
     return usage_error("unknown subcommand '" + args[0] + "'", "weft");
   }
   if (args.size() < 2 || args[1].starts_with("-")) return 0;
-  if (args[1] == "transport") return 0;
-  if (planned_in(kPlannedBench, args[1])) {
-    return usage_error("'weft bench " + args[1] + "' is planned but not built yet", "weft bench");
+  for (const char* known : {"transport", "allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"}) {
+    if (args[1] == known) return 0;
   }
-  return usage_error("unknown benchmark '" + args[1] + "' (available: transport)", "weft bench");
+  return usage_error("unknown benchmark '" + args[1] +
+                         "' (available: transport, allreduce, allgather, reducescatter, broadcast, reduce, alltoall)",
+                     "weft bench");
 }
 
 }  // namespace
@@ -118,14 +117,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   CLI::App* bench = app.add_subcommand(
-      "bench", "benchmarks; 'bench transport': goodput of weft vs TTPoE-compat under loss");
+      "bench", "benchmarks: 'bench transport' (goodput of weft vs TTPoE-compat under loss), 'bench allreduce' "
+               "and the other collectives (nccl-tests tables)");
   bench->require_subcommand(1);
   bench->footer(
-      "Planned (not built yet): allreduce\n\n"
-      "Example:\n  weft bench transport --datapath memory");
+      "Examples:\n  weft bench transport --datapath memory\n  weft bench allreduce --ranks 4 --max-bytes 64M");
 
   Action action;
   weft::tools::register_bench_transport(*bench, action);
+  weft::tools::register_bench_collectives(*bench, action);
   weft::tools::register_decode(app, action);
   weft::tools::register_peer(app, action);
   weft::tools::register_send(app, action);

@@ -10,7 +10,8 @@
 //   Slurm      SLURM_PROCID, SLURM_NTASKS           (SLURM_LOCALID, SLURM_NTASKS_PER_NODE)
 // The store: WEFT_STORE (tcp://HOST:PORT, served by rank 0, or file:///ABSOLUTE/DIR on a shared
 // file system); else, under torchrun, tcp://MASTER_ADDR:PORT with PORT = WEFT_STORE_PORT, or
-// MASTER_PORT + 1 (torch's own store holds MASTER_PORT). A world of one rank needs no store.
+// MASTER_PORT + 1 (torch's own store holds MASTER_PORT); else, under Open MPI with every rank on
+// one host, a file store in /tmp named by the job id. A world of one rank needs no store.
 // The store carries addresses only, never keys (docs/security.md).
 //
 // Detection is a pure function of an environment lookup, so tests pass maps; detect_launch()
@@ -45,6 +46,9 @@ struct LaunchInfo {
   int local_rank = -1;  // on this host; -1 when the launcher did not say
   int local_size = -1;
   StoreAddress store;
+  // The store was made up here, not configured: Open MPI with every rank on one host and no
+  // WEFT_STORE gets file:///tmp/weft-store-ompi-JOBID, which rank 0 removes when it finishes.
+  bool store_temporary = false;
   std::string launcher;  // "weft", "torchrun", "Open MPI", "Slurm"
 };
 

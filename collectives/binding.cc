@@ -1,0 +1,88 @@
+#include "weft/collectives/binding.h"
+
+#include <string>
+
+namespace weft::collectives {
+
+using transport::Error;
+using transport::EventKind;
+using transport::LinkState;
+using transport::Vc;
+
+EndpointBinding::EndpointBinding(Engine& engine, transport::Endpoint& endpoint,
+                                 std::vector<transport::NodeId> node_of_rank)
+    : engine_(engine), endpoint_(endpoint), nodes_(std::move(node_of_rank)) {
+  for (std::size_t r = 0; r < nodes_.size(); ++r) {
+    if (static_cast<int>(r) != engine_.rank()) ranks_[nodes_[r]] = static_cast<int>(r);
+  }
+}
+
+int EndpointBinding::rank_of(transport::NodeId node) const {
+  auto it = ranks_.find(node);
+  return it == ranks_.end() ? -1 : it->second;
+}
+
+void EndpointBinding::open_all(TimeNs now) {
+  for (std::size_t r = 0; r < nodes_.size(); ++r) {
+    if (static_cast<int>(r) == engine_.rank()) continue;
+    if (endpoint_.state(nodes_[r], Vc::kData) == LinkState::kClosed) (void)endpoint_.open(nodes_[r], Vc::kData, now);
+  }
+}
+
+// True when the message was taken (sent, or dropped because its peer failed).
+bool EndpointBinding::send_one(Outgoing& out, TimeNs now) {
+  const transport::NodeId node = nodes_[static_cast<std::size_t>(out.peer)];
+  if (endpoint_.state(node, Vc::kData) == LinkState::kClosed) {
+    if (auto st = endpoint_.open(node, Vc::kData, now); !st.ok() && st.error() != Error::kAlreadyExists) {
+      engine_.on_peer_failed(out.peer, "cannot open a link: " + st.detail(), now);
+      return true;
+    }
+  }
+  auto st = endpoint_.send_shared(node, Vc::kData, std::move(out.bytes), now);
+  if (st.ok()) return true;
+  if (st.error() == Error::kSendBufferFull) return false;
+  engine_.on_peer_failed(out.peer, std::string(transport::error_name(st.error())) + ": " + st.detail(), now);
+  return true;
+}
+
+void EndpointBinding::pump(TimeNs now) {
+  while (!held_.empty()) {
+    Outgoing& out = held_.front();
+    transport::SharedBytes keep = out.bytes;
+    if (!send_one(out, now)) {
+      out.bytes = std::move(keep);
+      return;
+    }
+    held_.pop_front();
+  }
+  Outgoing out;
+  while (engine_.poll_send(out)) {
+    transport::SharedBytes keep = out.bytes;
+    if (!send_one(out, now)) {
+      out.bytes = std::move(keep);
+      held_.push_back(std::move(out));
+      return;  // the rest waits behind it, in order
+    }
+  }
+}
+
+bool EndpointBinding::on_event(transport::Event& ev, TimeNs now) {
+  const int rank = rank_of(ev.peer);
+  if (rank < 0) return false;
+  switch (ev.kind) {
+    case EventKind::kMessage: engine_.on_message(rank, std::move(ev.message), now); break;
+    case EventKind::kError:
+      engine_.on_peer_failed(rank,
+                             std::string(transport::error_name(ev.error)) + (ev.detail.empty() ? "" : ": " + ev.detail),
+                             now);
+      held_.clear();
+      break;
+    case EventKind::kOpened:
+    case EventKind::kPeerClosing:
+    case EventKind::kClosed: break;
+  }
+  pump(now);
+  return true;
+}
+
+}  // namespace weft::collectives

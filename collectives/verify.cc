@@ -1,0 +1,135 @@
+#include "weft/collectives/verify.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "weft/collectives/reduce.h"
+
+namespace weft::collectives {
+
+int verifiable_value(ReduceOp op, DataType dt, std::size_t i, int r, std::uint32_t salt) {
+  const std::uint64_t h = (i * 7 + static_cast<std::uint64_t>(r) * 13 + std::uint64_t{salt} * 5) % 9;
+  if (op == ReduceOp::kProd) return 1 + static_cast<int>((i + static_cast<std::size_t>(r) + salt) % 2);
+  const bool is_signed = dt != DataType::kU8 && dt != DataType::kU16 && dt != DataType::kU32 && dt != DataType::kU64;
+  if ((op == ReduceOp::kMin || op == ReduceOp::kMax) && is_signed) return static_cast<int>(h) - 4;
+  return static_cast<int>(h) + 1;
+}
+
+namespace {
+template <typename T>
+void put_as(void* out, T v) {
+  std::memcpy(out, &v, sizeof v);
+}
+}  // namespace
+
+void store_small_int(DataType dt, int v, void* out) {
+  switch (dt) {
+    case DataType::kF32: return put_as(out, static_cast<float>(v));
+    case DataType::kF64: return put_as(out, static_cast<double>(v));
+    case DataType::kBF16: {  // the top half of the float: exact for integers of up to 8 bits
+      std::uint32_t bits;
+      const auto f = static_cast<float>(v);
+      std::memcpy(&bits, &f, 4);
+      return put_as(out, static_cast<std::uint16_t>(bits >> 16));
+    }
+    case DataType::kF16: {
+      std::uint16_t h = 0;
+      if (v != 0) {
+        const auto a = static_cast<unsigned>(v < 0 ? -v : v);
+        int e = 0;
+        while ((a >> (e + 1)) != 0) ++e;
+        const unsigned mant = (a << (10 - e)) & 0x3FFu;
+        h = static_cast<std::uint16_t>((v < 0 ? 0x8000u : 0u) | (static_cast<unsigned>(e + 15) << 10) | mant);
+      }
+      return put_as(out, h);
+    }
+    case DataType::kI8:
+    case DataType::kU8: return put_as(out, static_cast<std::uint8_t>(v));
+    case DataType::kI16:
+    case DataType::kU16: return put_as(out, static_cast<std::uint16_t>(v));
+    case DataType::kI32:
+    case DataType::kU32: return put_as(out, static_cast<std::uint32_t>(v));
+    case DataType::kI64:
+    case DataType::kU64: return put_as(out, static_cast<std::uint64_t>(static_cast<std::int64_t>(v)));
+  }
+}
+
+namespace {
+
+// Elements [first, first + n) of rank r's input into out.
+void fill_range(DataType dt, ReduceOp op, std::size_t first, std::size_t n, int r, std::uint32_t salt,
+                std::uint8_t* out) {
+  const std::size_t es = dtype_size(dt);
+  for (std::size_t i = 0; i < n; ++i) store_small_int(dt, verifiable_value(op, dt, first + i, r, salt), out + i * es);
+}
+
+std::size_t compare(const std::uint8_t* got, const std::uint8_t* want, std::size_t n, std::size_t es) {
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < n; ++i) wrong += std::memcmp(got + i * es, want + i * es, es) != 0 ? 1 : 0;
+  return wrong;
+}
+
+}  // namespace
+
+void fill_verifiable_input(Collective c, DataType dt, ReduceOp op, std::size_t count, int rank, int size,
+                           std::uint32_t salt, void* send) {
+  if (send == nullptr) return;
+  const bool whole = c == Collective::kReduceScatter || c == Collective::kAllToAll;
+  const std::size_t n = whole ? count * static_cast<std::size_t>(size) : count;
+  if (c == Collective::kBarrier || c == Collective::kRecv) return;
+  fill_range(dt, op, 0, n, rank, salt, static_cast<std::uint8_t*>(send));
+}
+
+std::size_t count_wrong_elements(Collective c, DataType dt, ReduceOp op, std::size_t count, int root, int rank,
+                                 int size, std::uint32_t salt, const void* recv) {
+  const std::size_t es = dtype_size(dt);
+  const auto* got = static_cast<const std::uint8_t*>(recv);
+  const ReduceOp rop = op == ReduceOp::kAvg ? ReduceOp::kSum : op;
+  constexpr std::size_t kChunk = 1 << 14;
+  std::vector<std::uint8_t> want(kChunk * es), tmp(kChunk * es);
+  std::size_t wrong = 0;
+  // The reduction over all ranks of input elements [first, first + n), compared with got[0, n).
+  auto reduced = [&](std::size_t first, std::size_t n, const std::uint8_t* out) {
+    for (std::size_t done = 0; done < n; done += kChunk) {
+      const std::size_t k = std::min(kChunk, n - done);
+      fill_range(dt, op, first + done, k, 0, salt, want.data());
+      for (int r = 1; r < size; ++r) {
+        fill_range(dt, op, first + done, k, r, salt, tmp.data());
+        reduce_into(want.data(), tmp.data(), k, dt, rop);
+      }
+      if (op == ReduceOp::kAvg) finish_avg(want.data(), k, dt, static_cast<std::size_t>(size));
+      wrong += compare(out + done * es, want.data(), k, es);
+    }
+  };
+  // Rank `r`'s input elements [first, first + n), compared with out[0, n).
+  auto copied = [&](int r, std::size_t first, std::size_t n, const std::uint8_t* out) {
+    for (std::size_t done = 0; done < n; done += kChunk) {
+      const std::size_t k = std::min(kChunk, n - done);
+      fill_range(dt, op, first + done, k, r, salt, want.data());
+      wrong += compare(out + done * es, want.data(), k, es);
+    }
+  };
+  switch (c) {
+    case Collective::kAllReduce: reduced(0, count, got); break;
+    case Collective::kReduce:
+      if (rank == root) reduced(0, count, got);
+      break;
+    case Collective::kReduceScatter: reduced(static_cast<std::size_t>(rank) * count, count, got); break;
+    case Collective::kBroadcast: copied(root, 0, count, got); break;
+    case Collective::kAllGather:
+      for (int q = 0; q < size; ++q) copied(q, 0, count, got + static_cast<std::size_t>(q) * count * es);
+      break;
+    case Collective::kAllToAll:
+      for (int q = 0; q < size; ++q) {
+        copied(q, static_cast<std::size_t>(rank) * count, count, got + static_cast<std::size_t>(q) * count * es);
+      }
+      break;
+    case Collective::kRecv: copied(root, 0, count, got); break;
+    case Collective::kBarrier:
+    case Collective::kSend: break;
+  }
+  return wrong;
+}
+
+}  // namespace weft::collectives

@@ -1,0 +1,50 @@
+// EndpointBinding: joins a collective Engine to a transport Endpoint. Every driver (the in-memory
+// simulator's hosts, the UDP and DPDK communicators, the ns-3 application) uses it, so the glue
+// between ranks and links exists once.
+//
+// Ranks map to transport node ids one to one (`node_of_rank[r]`; this rank's own entry is
+// ignored). Engine messages travel on VC 2 (data) as whole transport messages, sent by reference
+// (Endpoint::send_shared: the engine's pooled staging buffer is the transport's send buffer).
+// Links open on first use; both sides opening at once is the transport's passing-ships case.
+//
+// Threading: as the Engine and the Endpoint: one driver thread.
+#pragma once
+
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "weft/collectives/engine.h"
+#include "weft/transport/endpoint.h"
+
+namespace weft::collectives {
+
+class EndpointBinding {
+ public:
+  EndpointBinding(Engine& engine, transport::Endpoint& endpoint, std::vector<transport::NodeId> node_of_rank);
+
+  // Hands the engine's messages to the endpoint. A message the endpoint refuses for a full send
+  // buffer waits here for the next call (in order per peer); any other refusal (the link failed)
+  // is reported to the engine as a failed peer.
+  void pump(TimeNs now);
+  // Routes one endpoint event: a message from a rank into the engine, a link error to
+  // Engine::on_peer_failed. Returns false for events of nodes that are not ranks (ignored).
+  bool on_event(transport::Event& ev, TimeNs now);
+  // Opens the links to every rank this one will talk to directly (all of them), so set-up
+  // errors surface before the first operation. Optional: links also open on first use.
+  void open_all(TimeNs now);
+
+  int rank_of(transport::NodeId node) const;  // -1 when `node` is not a rank
+  transport::NodeId node_of(int rank) const { return nodes_[static_cast<std::size_t>(rank)]; }
+  bool idle() const { return held_.empty() && !engine_.wants_to_send(); }
+
+ private:
+  bool send_one(Outgoing& out, TimeNs now);
+  Engine& engine_;
+  transport::Endpoint& endpoint_;
+  std::vector<transport::NodeId> nodes_;
+  std::unordered_map<transport::NodeId, int> ranks_;
+  std::deque<Outgoing> held_;  // refused for a full send buffer; retried first
+};
+
+}  // namespace weft::collectives
