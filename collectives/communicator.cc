@@ -1,7 +1,10 @@
 // Communicator: the UDP driver of the collective engine (see communicator.h).
 #include "weft/collectives/communicator.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -63,6 +66,7 @@ struct Communicator::Impl {
   LinkParams link;
   Topology topology;
   bool finished = false;
+  std::uint64_t closed_retransmits = 0;  // of links already closed or failed
   std::string security = "PLAINTEXT";
 
   TimeNs now() const { return transport::monotonic_now_ns(); }
@@ -75,7 +79,12 @@ struct Communicator::Impl {
     if (next != transport::kNever) max_wait_ns = std::min(max_wait_ns, std::max<TimeNs>(0, next - t));
     driver->step_at(t, max_wait_ns);
     t = now();
-    while (auto ev = endpoint->poll_event()) binding->on_event(*ev, t);
+    while (auto ev = endpoint->poll_event()) {
+      if (ev->kind == transport::EventKind::kClosed || ev->kind == transport::EventKind::kError) {
+        closed_retransmits += ev->stats.retransmits;  // the link's final counters
+      }
+      binding->on_event(*ev, t);
+    }
     binding->pump(t);
   }
 
@@ -90,8 +99,25 @@ struct Communicator::Impl {
     return true;
   }
 
+  // Waits for the operation. After any progress it polls without sleeping for spin_us, yielding
+  // the core between polls (so ranks that share a core take turns, as MPI's progress engines do
+  // when oversubscribed); then it sleeps in poll(2) until input or a timer. A sleep and its
+  // wake-up cost tens of microseconds here; the spin keeps small operations near the network's
+  // own latency.
   void wait_op(OpId id) {
-    while (!engine->done(id)) step(10'000'000);
+    const TimeNs spin_ns = static_cast<TimeNs>(options.spin_us) * 1000;
+    TimeNs spin_until = now() + spin_ns;
+    std::uint64_t seen = driver->frames_received();
+    while (!engine->done(id)) {
+      const bool spinning = !options.busy_poll && now() < spin_until;
+      step(spinning || options.busy_poll ? 0 : 10'000'000);
+      if (driver->frames_received() != seen) {
+        seen = driver->frames_received();
+        spin_until = now() + spin_ns;
+      } else if (spinning) {
+        ::sched_yield();
+      }
+    }
   }
 
   std::string node_text(int r) const {
@@ -99,7 +125,8 @@ struct Communicator::Impl {
   }
 
   void bootstrap() {
-    const TimeNs deadline = now() + ms_to_ns(options.bootstrap_timeout);
+    const TimeNs started = now();
+    const TimeNs deadline = started + ms_to_ns(options.bootstrap_timeout);
     // Sockets and addresses.
     transport::UdpOptions uo;
     uo.bind = options.bind_host + ":0";
@@ -168,19 +195,26 @@ struct Communicator::Impl {
     binding = std::make_unique<EndpointBinding>(*engine, *endpoint, nodes);
     link = options.link;
     if (size == 1) return;
-    // Links: each rank opens to the higher ranks; the lower ones open to it.
+    // Links: each rank opens to the higher ranks; the lower ones open to it. Two per pair: VC 2
+    // carries data, VC 1 abort notices (open from the start, so a notice to a rank that stalled
+    // is sent at once and waits in its socket, instead of an OPEN that times out unanswered).
+    constexpr std::array<transport::Vc, 2> kVcs = {transport::Vc::kData, transport::Vc::kReqHi};
     for (int r = rank + 1; r < size; ++r) {
-      if (auto st = endpoint->open(nodes[static_cast<std::size_t>(r)], transport::Vc::kData, now()); !st.ok()) {
-        throw std::runtime_error("cannot open a link to " + node_text(r) + ": " + st.detail());
+      for (const transport::Vc vc : kVcs) {
+        if (auto st = endpoint->open(nodes[static_cast<std::size_t>(r)], vc, now()); !st.ok()) {
+          throw std::runtime_error("cannot open a link to " + node_text(r) + ": " + st.detail());
+        }
       }
     }
-    std::string link_error;
+    auto open_to = [&](int r) {
+      for (const transport::Vc vc : kVcs) {
+        if (endpoint->state(nodes[static_cast<std::size_t>(r)], vc) != transport::LinkState::kOpen) return false;
+      }
+      return true;
+    };
     auto all_open = [&] {
       for (int r = 0; r < size; ++r) {
-        if (r == rank) continue;
-        if (endpoint->state(nodes[static_cast<std::size_t>(r)], transport::Vc::kData) != transport::LinkState::kOpen) {
-          return false;
-        }
+        if (r != rank && !open_to(r)) return false;
       }
       return true;
     };
@@ -189,13 +223,10 @@ struct Communicator::Impl {
       if (t >= deadline || engine->aborted()) {
         std::string missing;
         for (int r = 0; r < size; ++r) {
-          if (r != rank &&
-              endpoint->state(nodes[static_cast<std::size_t>(r)], transport::Vc::kData) != transport::LinkState::kOpen) {
-            missing += (missing.empty() ? "" : ", ") + node_text(r);
-          }
+          if (r != rank && !open_to(r)) missing += (missing.empty() ? "" : ", ") + node_text(r);
         }
         throw std::runtime_error("rank " + std::to_string(rank) + ": links not open after " +
-                                 std::to_string(options.bootstrap_timeout.count()) + " ms to " + missing +
+                                 std::to_string((t - started) / 1'000'000) + " ms to " + missing +
                                  (engine->aborted() ? " (" + engine->abort_reason() + ")" : "") +
                                  ": is that rank running, reachable, and using the same keys?");
       }
@@ -324,9 +355,16 @@ struct Communicator::Impl {
       run_until(deadline, [&] { return all_acknowledged(); });
     }
     for (int r = 0; r < size; ++r) {
-      if (r != rank) (void)endpoint->close(nodes[static_cast<std::size_t>(r)], transport::Vc::kData, now());
+      if (r == rank) continue;
+      for (const transport::Vc vc : {transport::Vc::kData, transport::Vc::kReqHi}) {
+        if (endpoint->state(nodes[static_cast<std::size_t>(r)], vc) != transport::LinkState::kClosed) {
+          (void)endpoint->close(nodes[static_cast<std::size_t>(r)], vc, now());
+        }
+      }
     }
-    run_until(deadline, [&] { return endpoint->link_count() == 0; });
+    // After an abort the job is over: peers may be dead, so closing gets a short grace only.
+    run_until(engine->aborted() ? std::min(deadline, now() + 200'000'000) : deadline,
+              [&] { return endpoint->link_count() == 0; });
     if (rank == 0 && options.launch.store_temporary && options.launch.store.kind == StoreAddress::Kind::kFile) {
       store.reset();
       std::error_code ec;
@@ -502,9 +540,10 @@ CommStats Communicator::stats() const {
   for (int r = 0; r < impl_->size; ++r) {
     if (r == impl_->rank || !impl_->endpoint) continue;
     if (auto info = impl_->endpoint->link_info(impl_->nodes[static_cast<std::size_t>(r)], transport::Vc::kData)) {
-      s.retransmits += info->stats.retransmits;
+          s.retransmits += info->stats.retransmits;
     }
   }
+  s.retransmits += impl_->closed_retransmits;
   return s;
 }
 

@@ -262,6 +262,18 @@ struct ParkedMessage {
   std::vector<std::uint8_t> bytes;
 };
 
+// A message arriving in pieces from one peer (streaming receive).
+struct Incoming {
+  enum class Mode : std::uint8_t { kIdle, kHeader, kDirect, kBuffer };
+  Mode mode = Mode::kIdle;
+  std::vector<std::uint8_t> buf;  // the header, or (kBuffer) the whole message so far
+  OpId op = 0;
+  std::uint32_t step = 0, seg = 0;
+  std::size_t expect = 0, got = 0;  // payload bytes expected / received (kDirect)
+  std::uint8_t carry[8] = {};       // part of an element split across frames
+  std::size_t carry_len = 0;
+};
+
 struct StepState {
   std::uint32_t done = 0;  // segments completed, in order
   bool queued = false;     // on the work list
@@ -325,6 +337,7 @@ struct Engine::Impl {
   std::uint64_t next_coll_seq = 0;
   std::vector<std::uint64_t> next_send_seq, next_recv_seq;  // point-to-point, per peer
   std::vector<OpId> blocked;  // operations with a send waiting for staging space
+  std::vector<Incoming> incoming;  // per peer rank
   bool aborted = false;
   std::string abort_reason;
   // Steps to look at, lowest first (program order: sends leave in the order the plan lists them).
@@ -337,6 +350,7 @@ struct Engine::Impl {
     staging->large_bytes = kHeaderBytes + config.segment_bytes;
     next_send_seq.assign(static_cast<std::size_t>(std::max(config.size, 1)), 0);
     next_recv_seq.assign(static_cast<std::size_t>(std::max(config.size, 1)), 0);
+    incoming.resize(static_cast<std::size_t>(std::max(config.size, 1)));
   }
 
   std::string where() const { return "rank " + std::to_string(config.rank); }
@@ -674,20 +688,159 @@ struct Engine::Impl {
     }
   }
 
+  // Reduces `n` received elements at `src` into the step's destination at byte offset `off`.
+  void reduce_run(Op& op, const Step& s, std::size_t off, const std::uint8_t* src, std::size_t n) {
+    const ReduceOp rop = op.args.op == ReduceOp::kAvg ? ReduceOp::kSum : op.args.op;
+    if (s.kind == StepKind::kRecvReduce) {
+      reduce_into(at(op, s.dst, off), src, n, op.args.dtype, rop);
+    } else {
+      reduce_out(at(op, s.dst, off), at(op, s.src, off), src, n, op.args.dtype, rop);
+    }
+  }
+
+  // A whole (parked) message into its step.
   void consume(Op& op, const Step& s, std::uint32_t seg, const std::vector<std::uint8_t>& bytes) {
     const auto [off, len] = segment_span(s, seg);
     const std::uint8_t* payload = bytes.data() + kHeaderBytes;
     if (len > 0) {
-      std::uint8_t* dst = at(op, s.dst, off);
-      if (s.kind == StepKind::kRecvReduce) {
-        const ReduceOp rop = op.args.op == ReduceOp::kAvg ? ReduceOp::kSum : op.args.op;
-        reduce_into(dst, payload, len / dtype_size(op.args.dtype), op.args.dtype, rop);
+      if (s.kind == StepKind::kRecvCopy) {
+        std::memcpy(at(op, s.dst, off), payload, len);
       } else {
-        std::memcpy(dst, payload, len);
+        reduce_run(op, s, off, payload, len / dtype_size(op.args.dtype));
       }
     }
     ++stats.messages_received;
     stats.bytes_received += len;
+  }
+
+  // ---- streaming receive ---------------------------------------------------------------------
+  //
+  // The binding hands over message bytes as frames arrive in order. Once the header is in, a data
+  // message whose step may take it now streams straight into place: copied, or reduced element
+  // by element (an element split across frames waits in `carry`). Anything else — a message that
+  // must wait, one for an operation not posted yet, an abort notice, a malformed one — is
+  // gathered whole and goes through on_message().
+  void on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now) {
+    if (from < 0 || from >= config.size || from == config.rank) return;
+    Incoming& in = incoming[static_cast<std::size_t>(from)];
+    if (first) {
+      in.mode = Incoming::Mode::kHeader;
+      in.buf.clear();
+      in.got = 0;
+      in.carry_len = 0;
+    }
+    if (in.mode == Incoming::Mode::kIdle) return;  // the rest of a message that no longer matters
+    if (in.mode == Incoming::Mode::kHeader) {
+      const std::size_t take = std::min(kHeaderBytes - in.buf.size(), bytes.size());
+      in.buf.insert(in.buf.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
+      bytes = bytes.subspan(take);
+      in.mode = Incoming::Mode::kBuffer;
+      if (in.buf.size() < kHeaderBytes && !last) {
+        in.mode = Incoming::Mode::kHeader;
+        return;
+      }
+      resume_blocked();
+      Header h;
+      Op* op = nullptr;
+      std::uint32_t j = 0;
+      if (in.buf.size() == kHeaderBytes && decode(in.buf, h).empty() && direct_target(from, h, op, j)) {
+        in.mode = Incoming::Mode::kDirect;
+        in.op = op->id;
+        in.step = j;
+        in.seg = h.segment;
+        in.expect = segment_span(op->plan->steps[j], h.segment).second;
+      }
+    }
+    if (in.mode == Incoming::Mode::kBuffer) {
+      in.buf.insert(in.buf.end(), bytes.begin(), bytes.end());
+      if (last) {
+        in.mode = Incoming::Mode::kIdle;
+        std::vector<std::uint8_t> whole;
+        whole.swap(in.buf);
+        on_message(from, std::move(whole), now);
+      }
+      return;
+    }
+    auto it = ops.find(in.op);
+    if (it == ops.end() || it->second->status.state != OpState::kPending) {
+      in.mode = Incoming::Mode::kIdle;  // the operation failed or was released meanwhile
+      return;
+    }
+    Op& op = *it->second;
+    const Step& s = op.plan->steps[in.step];
+    if (in.got + bytes.size() > in.expect || (last && in.got + bytes.size() != in.expect)) {
+      in.mode = Incoming::Mode::kIdle;
+      mismatch(op, from,
+               "rank " + std::to_string(from) + " sent " + (last ? std::to_string(in.got + bytes.size()) : "more than") +
+                   " B as segment " + std::to_string(in.seg) + " of " + describe(op) + "; expected " +
+                   std::to_string(in.expect) + " B",
+               now);
+      return;
+    }
+    stream_into(op, s, in, bytes);
+    if (!last) return;
+    in.mode = Incoming::Mode::kIdle;
+    ++stats.messages_received;
+    stats.bytes_received += in.got;
+    clear_work();
+    complete_segment(op, in.step);
+    run(op);
+    maybe_finish(op);
+  }
+
+  void stream_into(Op& op, const Step& s, Incoming& in, std::span<const std::uint8_t> data) {
+    const std::size_t base = static_cast<std::size_t>(in.seg) * config.segment_bytes;
+    if (s.kind == StepKind::kRecvCopy) {
+      if (!data.empty()) std::memcpy(at(op, s.dst, base + in.got), data.data(), data.size());
+      in.got += data.size();
+      return;
+    }
+    const std::size_t es = dtype_size(op.args.dtype);
+    std::size_t pos = in.got - in.carry_len;  // the first byte not reduced yet
+    if (in.carry_len > 0) {
+      const std::size_t take = std::min(es - in.carry_len, data.size());
+      std::memcpy(in.carry + in.carry_len, data.data(), take);
+      in.carry_len += take;
+      in.got += take;
+      data = data.subspan(take);
+      if (in.carry_len < es) return;
+      reduce_run(op, s, base + pos, in.carry, 1);
+      pos += es;
+      in.carry_len = 0;
+    }
+    const std::size_t n = data.size() / es;
+    if (n > 0) reduce_run(op, s, base + pos, data.data(), n);
+    in.carry_len = data.size() - n * es;
+    std::memcpy(in.carry, data.data() + n * es, in.carry_len);
+    in.got += data.size();
+  }
+
+  // The operation and step a data message with header `h` from `from` fills, when it may be
+  // consumed right now (its arguments match, and its segment is the step's next and ready).
+  bool direct_target(int from, const Header& h, Op*& op, std::uint32_t& j) {
+    if (h.kind != Kind::kData || aborted) return false;
+    const bool p2p = h.collective == Collective::kSend;
+    auto it = live.find(Key{p2p ? from : -1, h.seq});
+    if (it == live.end()) return false;
+    op = it->second;
+    if (!descriptor_matches(*op, h)) return false;
+    const auto& list = op->plan->recvs_from[static_cast<std::size_t>(from)];
+    if (h.message >= list.size()) return false;
+    j = list[h.message];
+    if (h.segment >= op->plan->steps[j].segments) return false;
+    return op->steps[j].done == h.segment && ready(*op, j, h.segment);
+  }
+
+  bool descriptor_matches(const Op& op, const Header& h) const {
+    const OpArgs& a = op.args;
+    const Collective mine = a.collective == Collective::kRecv ? Collective::kSend : a.collective;
+    const std::uint32_t root = a.collective == Collective::kRecv ? a.tag : static_cast<std::uint32_t>(a.root);
+    const bool reduces = a.collective == Collective::kAllReduce || a.collective == Collective::kReduce ||
+                         a.collective == Collective::kReduceScatter;
+    const bool rooted = a.collective == Collective::kBroadcast || a.collective == Collective::kReduce ||
+                        mine == Collective::kSend;
+    return h.collective == mine && h.algorithm == op.algorithm && h.dtype == a.dtype && h.count == a.count &&
+           (!reduces || h.op == a.op) && (!rooted || h.root == root);
   }
 
   // Runs everything on the work list that can run.
@@ -764,13 +917,7 @@ struct Engine::Impl {
     const OpArgs& a = op.args;
     const Collective mine = a.collective == Collective::kRecv ? Collective::kSend : a.collective;
     const std::uint32_t root = a.collective == Collective::kRecv ? a.tag : static_cast<std::uint32_t>(a.root);
-    const bool reduces = a.collective == Collective::kAllReduce || a.collective == Collective::kReduce ||
-                         a.collective == Collective::kReduceScatter;
-    const bool rooted = a.collective == Collective::kBroadcast || a.collective == Collective::kReduce ||
-                        mine == Collective::kSend;
-    const bool same = h.collective == mine && h.algorithm == op.algorithm && h.dtype == a.dtype &&
-                      h.count == a.count && (!reduces || h.op == a.op) && (!rooted || h.root == root);
-    if (!same) {
+    if (!descriptor_matches(op, h)) {
       mismatch(op, from,
                "rank " + std::to_string(from) + " sent " +
                    args_text(h.collective, h.algorithm, h.dtype, h.op, h.root, h.count) + " where rank " +
@@ -829,7 +976,9 @@ struct Engine::Impl {
     }
     if (h.kind == Kind::kAbort) {
       const std::string reason(reinterpret_cast<const char*>(bytes.data()) + kHeaderBytes, bytes.size() - kHeaderBytes);
-      abort_all(OpError::kAborted, "aborted by rank " + std::to_string(from) + ": " + reason, now, /*tell=*/false);
+      // Passed on to every other rank (once: an aborted engine sends nothing more), so a notice
+      // that cannot reach a rank directly still gets there through the others.
+      abort_all(OpError::kAborted, "aborted by rank " + std::to_string(from) + ": " + reason, now);
       return;
     }
     if (aborted) return;
@@ -849,7 +998,7 @@ struct Engine::Impl {
 
   // ---- failure -----------------------------------------------------------------------------------
 
-  void abort_all(OpError error, const std::string& reason, TimeNs now, bool tell = true) {
+  void abort_all(OpError error, const std::string& reason, TimeNs now) {
     (void)now;
     if (aborted) return;
     aborted = true;
@@ -861,7 +1010,6 @@ struct Engine::Impl {
     }
     early.clear();
     outbox.clear();  // data no one will use; the abort notices go first
-    if (!tell) return;
     for (int r = 0; r < config.size; ++r) {
       if (r == config.rank) continue;
       auto buf = std::make_shared<std::vector<std::uint8_t>>(kHeaderBytes + reason.size());
@@ -873,6 +1021,7 @@ struct Engine::Impl {
       out.peer = r;
       out.bytes.bytes = std::span<const std::uint8_t>(buf->data(), buf->size());
       out.bytes.owner = std::move(buf);
+      out.urgent = true;
       outbox.push_back(std::move(out));
     }
   }
@@ -882,7 +1031,7 @@ struct Engine::Impl {
     const Plan& plan = *op.plan;
     for (std::size_t j = 0; j < plan.steps.size(); ++j) {
       const Step& s = plan.steps[j];
-      if (s.kind != StepKind::kRecvCopy && s.kind != StepKind::kRecvReduce) continue;
+      if (s.kind == StepKind::kSend || s.kind == StepKind::kCopy) continue;
       if (op.steps[j].done >= s.segments) continue;
       return "waiting for rank " + std::to_string(s.peer) + " (step " + std::to_string(j + 1) + " of " +
              std::to_string(plan.steps.size()) + ", " + std::to_string(op.steps[j].done) + " of " +
@@ -932,7 +1081,11 @@ OpId Engine::post(const OpArgs& args, TimeNs now) { return impl_->post(args, now
 void Engine::on_message(int from, std::vector<std::uint8_t>&& message, TimeNs now) {
   impl_->on_message(from, std::move(message), now);
 }
+void Engine::on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now) {
+  impl_->on_message_data(from, bytes, first, last, now);
+}
 void Engine::on_peer_failed(int peer, std::string_view cause, TimeNs now) {
+  if (peer >= 0 && peer < impl_->config.size) impl_->incoming[static_cast<std::size_t>(peer)].mode = Incoming::Mode::kIdle;
   impl_->abort_all(OpError::kPeerFailed,
                    impl_->where() + ": link to rank " + std::to_string(peer) + " failed: " + std::string(cause), now);
 }

@@ -48,6 +48,10 @@ class Builder {
   void recv(int peer, Range r, bool reduce) {
     if (r.len > 0) add(reduce ? StepKind::kRecvReduce : StepKind::kRecvCopy, peer, {}, r, false);
   }
+  // dst = src op (the message); src and dst are ranges of the same length.
+  void recv_reduce_from(int peer, Range src, Range dst) {
+    if (dst.len > 0) add(StepKind::kRecvReduceFrom, peer, src, dst, false);
+  }
   void copy(Range src, Range dst) {
     if (src.len == 0 || (src.buf == dst.buf && src.offset == dst.offset)) return;
     add(StepKind::kCopy, -1, src, dst, false);
@@ -92,13 +96,22 @@ Group all_ranks(int size, int rank) {
 
 // ---- rings -------------------------------------------------------------------------------------
 
-// Reduce-scatter along the ring: member i ends up holding chunk i reduced over the group.
-void ring_reduce_scatter(Builder& b, const Group& g, const View& v) {
+// Reduce-scatter along the ring: member i ends up holding chunk i reduced over the group. With
+// `in` (the same shape as v, holding this rank's contribution while v does not yet), the first
+// send of each chunk reads `in` and its one reduction writes v = in op message: no copy of the
+// input into v is needed. Each chunk of v is reduced into exactly once per rank, so this holds.
+void ring_reduce_scatter(Builder& b, const Group& g, const View& v, const View* in = nullptr) {
   const int m = g.size();
   const long long i = g.me;
+  const auto parts = static_cast<std::size_t>(m);
   for (long long k = 0; k + 1 < m; ++k) {
-    b.send(g.at(i + 1), b.chunk(v, static_cast<std::size_t>(m), mod(i - k - 1, m)));
-    b.recv(g.at(i - 1), b.chunk(v, static_cast<std::size_t>(m), mod(i - k - 2, m)), /*reduce=*/true);
+    const std::size_t out_chunk = mod(i - k - 1, m), in_chunk = mod(i - k - 2, m);
+    b.send(g.at(i + 1), b.chunk(k == 0 && in != nullptr ? *in : v, parts, out_chunk));
+    if (in != nullptr) {
+      b.recv_reduce_from(g.at(i - 1), b.chunk(*in, parts, in_chunk), b.chunk(v, parts, in_chunk));
+    } else {
+      b.recv(g.at(i - 1), b.chunk(v, parts, in_chunk), /*reduce=*/true);
+    }
   }
 }
 
@@ -112,9 +125,9 @@ void ring_all_gather(Builder& b, const Group& g, const View& v) {
   }
 }
 
-void ring_all_reduce(Builder& b, const Group& g, const View& v) {
+void ring_all_reduce(Builder& b, const Group& g, const View& v, const View* in = nullptr) {
   if (g.size() < 2) return;
-  ring_reduce_scatter(b, g, v);
+  ring_reduce_scatter(b, g, v, in);
   ring_all_gather(b, g, v);
 }
 
@@ -410,10 +423,14 @@ std::string build_plan(const PlanArgs& a, std::size_t segment_bytes, Plan& plan)
 
   switch (a.collective) {
     case Collective::kAllReduce: {
-      if (!a.in_place) b.copy(in_whole, b.whole(out));
+      const View in{Buf::kInput, 0, n};
+      // The ring reads the input directly (its first reduction of each chunk is out = in op
+      // message); every other algorithm starts from a copy in the output.
+      const bool ring_from_input = a.algorithm == Algorithm::kRing && !a.in_place && a.size > 1;
+      if (!a.in_place && !ring_from_input) b.copy(in_whole, b.whole(out));
       const Group g = all_ranks(a.size, a.rank);
       switch (a.algorithm) {
-        case Algorithm::kRing: ring_all_reduce(b, g, out); break;
+        case Algorithm::kRing: ring_all_reduce(b, g, out, ring_from_input ? &in : nullptr); break;
         case Algorithm::kRecursiveDoubling: recursive_doubling_all_reduce(b, g, out); break;
         case Algorithm::kRabenseifner: rabenseifner_all_reduce(b, g, out); break;
         case Algorithm::kDoubleBinaryTree: double_binary_tree_all_reduce(b, a.rank, a.size, out); break;
@@ -438,10 +455,12 @@ std::string build_plan(const PlanArgs& a, std::size_t segment_bytes, Plan& plan)
     }
     case Collective::kReduceScatter: {
       const View work{Buf::kScratch, 0, n * p};
+      const View in{Buf::kInput, 0, n * p};
       plan.scratch_bytes = n * p * es;
-      b.copy({Buf::kInput, 0, n * p * es}, b.whole(work));
+      const bool ring = a.algorithm == Algorithm::kRing && a.size > 1;
+      if (!ring) b.copy({Buf::kInput, 0, n * p * es}, b.whole(work));  // the ring reads the input directly
       const Group g = all_ranks(a.size, a.rank);
-      if (a.algorithm == Algorithm::kRing && a.size > 1) ring_reduce_scatter(b, g, work);
+      if (ring) ring_reduce_scatter(b, g, work, &in);
       if (a.algorithm == Algorithm::kRabenseifner) {
         Fold f;
         f.pof2 = a.size;
@@ -497,7 +516,7 @@ bool same(const Range& a, const Range& b) { return a.buf == b.buf && a.offset ==
 
 // The ranges a step reads and writes (at most one each).
 const Range* reads(const Step& s) {
-  return s.kind == StepKind::kSend || s.kind == StepKind::kCopy ? &s.src
+  return s.kind == StepKind::kSend || s.kind == StepKind::kCopy || s.kind == StepKind::kRecvReduceFrom ? &s.src
          : s.kind == StepKind::kRecvReduce                      ? &s.dst
                                                                 : nullptr;
 }

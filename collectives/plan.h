@@ -28,7 +28,9 @@ struct Range {
   std::size_t len = 0;     // bytes
 };
 
-enum class StepKind : std::uint8_t { kSend, kRecvCopy, kRecvReduce, kCopy };
+// kRecvReduceFrom: dst = src op message (src another range, typically the input): the first
+// reduction into a range needs no copy of the input beforehand.
+enum class StepKind : std::uint8_t { kSend, kRecvCopy, kRecvReduce, kRecvReduceFrom, kCopy };
 
 struct Dep {
   std::uint32_t step = 0;
@@ -38,7 +40,7 @@ struct Dep {
 struct Step {
   StepKind kind = StepKind::kSend;
   int peer = -1;        // send / receive
-  Range src;            // send, copy
+  Range src;            // send, copy, receive-reduce-from
   Range dst;            // receive, copy
   bool sync = false;    // a zero-byte message that only orders (barrier); src/dst are kSync
   // Filled by finalize():

@@ -111,6 +111,7 @@ struct RankReport {
   int exit_code = -1;
   int signal = 0;         // killed by this signal
   bool killed_by_guard = false;
+  double closed_ms = -1;  // when its pipe closed (teardown included), from the job's start
 };
 
 struct Job {
@@ -120,6 +121,7 @@ struct Job {
   std::function<void(int rank, CommOptions&)> tweak;  // per-rank changes (optional)
   Scenario scenario;
   std::chrono::seconds guard{40};                     // children still running then are killed
+  bool expect_hang = false;                           // the harness's own test: the guard must fire
 };
 
 std::string one_line(std::string s) {
@@ -214,6 +216,7 @@ std::vector<RankReport> run_job(const Job& job) {
   // Read every pipe to EOF, or until the guard time.
   const auto guard_at = started + job.guard;
   std::vector<bool> open(fds.size(), true);
+  std::vector<double> closed_ms(fds.size(), -1);
   bool guard_fired = false;
   while (std::count(open.begin(), open.end(), true) > 0) {
     const auto left = std::chrono::duration_cast<milliseconds>(guard_at - Clock::now()).count();
@@ -239,45 +242,34 @@ std::vector<RankReport> run_job(const Job& job) {
         text[which[k]].append(buf, static_cast<std::size_t>(got));
       } else if (got == 0 || errno != EINTR) {
         open[which[k]] = false;
+        closed_ms[which[k]] = ms_since(started);
       }
     }
   }
+  // A child still running after the guard time is hung: kill it. Then reap every child.
   std::vector<RankReport> reports;
   for (int r = 0; r < job.size; ++r) {
     const auto i = static_cast<std::size_t>(r);
-    bool guard_kill = false;
-    if (guard_fired) {
-      int st = 0;
-      if (::waitpid(pids[i], &st, WNOHANG) == 0) {
-        ::kill(pids[i], SIGKILL);
-        guard_kill = true;
-      } else {
-        // Already exited: reap below with the status we just took.
-        RankReport rep = parse(r, text[i].substr(0, text[i].find('\n')));
-        rep.exited = WIFEXITED(st);
-        rep.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        rep.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-        reports.push_back(rep);
-        ::close(fds[i]);
-        continue;
-      }
-    }
     int st = 0;
-    while (::waitpid(pids[i], &st, 0) < 0 && errno == EINTR) {
-    }
+    pid_t got = ::waitpid(pids[i], &st, WNOHANG);
+    const bool hung = guard_fired && got == 0;
+    if (hung) ::kill(pids[i], SIGKILL);
+    while (got == 0 || (got < 0 && errno == EINTR)) got = ::waitpid(pids[i], &st, 0);
     ::close(fds[i]);
     RankReport rep = parse(r, text[i].substr(0, text[i].find('\n')));
     rep.exited = WIFEXITED(st);
     rep.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     rep.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
-    rep.killed_by_guard = guard_kill;
+    rep.killed_by_guard = hung;
+    rep.closed_ms = closed_ms[i];
     reports.push_back(rep);
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   for (const RankReport& rep : reports) {
     if (rep.reported) {
-      std::printf("  %s\n", rep.line.c_str());
+      std::printf("  %s\n    (rank %d done, teardown included, %.0f ms into the job)\n", rep.line.c_str(), rep.rank,
+                  rep.closed_ms);
     } else {
       std::printf("  rank %d: no report (%s%s)\n", rep.rank,
                   rep.signal != 0 ? ("signal " + std::to_string(rep.signal)).c_str()
@@ -288,6 +280,7 @@ std::vector<RankReport> run_job(const Job& job) {
   std::printf("[%s] finished in %.0f ms%s\n", job.name.c_str(), ms_since(started),
               guard_fired ? " (GUARD FIRED: children killed)" : "");
   std::fflush(stdout);
+  EXPECT_EQ(guard_fired, job.expect_hang) << job.name << ": some rank was still running after " << job.guard.count() << " s";
   return reports;
 }
 
@@ -310,6 +303,27 @@ std::shared_ptr<const crypto::Credentials> new_cluster_key() {
 void use_key(CommOptions& o, std::shared_ptr<const crypto::Credentials> key) {
   o.endpoint.credentials = std::move(key);
   o.endpoint.wall_clock_offset_ns = transport::wall_clock_offset_ns();
+}
+
+// The harness itself: a rank that hangs is killed at the guard time and reported as such; the
+// others' reports still come back.
+TEST(CollectiveUdp, HarnessKillsHungRanks) {
+  Job job;
+  job.name = "harness: rank 1 hangs";
+  job.size = 2;
+  job.guard = std::chrono::seconds(1);
+  job.expect_hang = true;
+  job.scenario = [](RankContext& ctx) {
+    if (ctx.rank == 1) std::this_thread::sleep_for(std::chrono::seconds(60));
+  };
+  const auto t0 = Clock::now();
+  const auto reports = run_job(job);
+  EXPECT_LT(ms_since(t0), 5000);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_TRUE(reports[0].reported && reports[0].ok) << reports[0].line;
+  EXPECT_FALSE(reports[1].reported);
+  EXPECT_TRUE(reports[1].killed_by_guard);
+  EXPECT_EQ(reports[1].signal, SIGKILL);
 }
 
 // ---- (a) correctness --------------------------------------------------------------------------
@@ -567,7 +581,11 @@ TEST(CollectiveUdp, FivePercentSendLoss) {
     const std::size_t wrong = count_wrong_elements(Collective::kAllReduce, DataType::kF32, ReduceOp::kSum, count, 0,
                                                    ctx.rank, ctx.size, 5, out.data());
     if (wrong != 0) throw std::runtime_error(std::to_string(wrong) + " wrong elements");
+    // Stats before the barrier: CommStats sums the links still open, and a peer that is through
+    // the barrier may already have closed its link to this rank in finish().
     const CommStats s = comm->stats();
+    Request b = comm->barrier();
+    comm->wait(b);
     ctx.note = "dropped " + std::to_string(s.frames_dropped_by_fault_injection) + " of " +
                std::to_string(s.frames_sent) + " frames, " + std::to_string(s.retransmits) + " retransmits";
     comm->finish();
@@ -577,6 +595,7 @@ TEST(CollectiveUdp, FivePercentSendLoss) {
     EXPECT_TRUE(r.reported && r.ok) << r.line;
     EXPECT_NE(r.text.find("dropped"), std::string::npos);
     EXPECT_EQ(r.text.find("dropped 0 "), std::string::npos) << "no frame was dropped: " << r.text;
+    EXPECT_EQ(r.text.find(" 0 retransmits"), std::string::npos) << "frames were lost but not retransmitted? " << r.text;
   }
 }
 
@@ -621,38 +640,96 @@ TEST(CollectiveUdp, KilledRankFailsTheOthers) {
 }
 
 // ---- (d) stalled rank ---------------------------------------------------------------------------
+//
+// Rank 1 sleeps 5 s before posting a 1 MiB ring all-reduce that ranks 0 and 2 posted at once. In
+// the ring rank 0 sends to rank 1 (its data to the sleeper is unacknowledged, filling the link's
+// window) and rank 2 sends to rank 0 (nothing in flight to the sleeper). Which of the two times
+// out first is set by giving them different timeouts, so each run takes the same path.
 
-// Rank 1 sleeps 5 s before posting; the others time out (1.5 s) and abort; when rank 1 wakes and
-// posts, it fails at once: the abort notices were waiting in its socket.
-TEST(CollectiveUdp, StalledRankTimesOut) {
-  constexpr int kSleeper = 1;
+struct StallSetup {
+  milliseconds timeout_rank0;
+  milliseconds timeout_rank2;
+  std::uint32_t retry_budget_us;
+};
+
+Job stall_job(const StallSetup& s) {
   Job job;
-  job.name = "rank 1 stalls";
+  job.name = "rank 1 stalls 5 s; timeouts rank 0 " + std::to_string(s.timeout_rank0.count()) + " ms, rank 2 " +
+             std::to_string(s.timeout_rank2.count()) + " ms; retry budget " +
+             std::to_string(s.retry_budget_us / 1000) + " ms";
   job.size = 3;
   job.options = base_options();
-  job.options.timeout = milliseconds(1500);
-  job.options.endpoint.retry_budget_us = 1'000'000;
+  job.options.timeout = milliseconds(1500);  // the sleeper's
+  job.options.endpoint.retry_budget_us = s.retry_budget_us;
+  job.tweak = [s](int rank, CommOptions& o) {
+    if (rank == 0) o.timeout = s.timeout_rank0;
+    if (rank == 2) o.timeout = s.timeout_rank2;
+  };
   job.scenario = [](RankContext& ctx) {
     auto comm = ctx.connect();
-    const std::size_t count = 64 << 10;
+    const std::size_t count = (1u << 20) / 4;
     std::vector<float> in(count, 1.0f), out(count);
-    if (ctx.rank == kSleeper) std::this_thread::sleep_for(std::chrono::seconds(5));
+    if (ctx.rank == 1) std::this_thread::sleep_for(std::chrono::seconds(5));
     ctx.start_clock();
-    Request r = comm->all_reduce(in.data(), out.data(), count, DataType::kF32, ReduceOp::kSum);
+    Request r = comm->all_reduce(in.data(), out.data(), count, DataType::kF32, ReduceOp::kSum, Algorithm::kRing);
     ctx.wait(*comm, r);
   };
-  const auto reports = run_job(job);
+  return job;
+}
+
+// Checks the sleeper (rank 1) failed at once with the abort, and the others at about the first
+// timeout (1.5 s), naming a timeout.
+void expect_stall_outcome(const std::vector<RankReport>& reports) {
   for (const RankReport& r : reports) {
     ASSERT_TRUE(r.reported) << "rank " << r.rank << " did not report";
     EXPECT_FALSE(r.ok) << r.line;
-    if (r.rank == kSleeper) {
+    if (r.rank == 1) {
       EXPECT_EQ(r.kind, "aborted") << r.line;
       EXPECT_LT(r.ms, 1000) << "the sleeper should fail at once when it posts: " << r.line;
+      EXPECT_NE(r.text.find("timed out"), std::string::npos) << r.line;
     } else {
       EXPECT_TRUE(r.kind == "timed-out" || r.kind == "aborted") << r.line;
       EXPECT_GE(r.ms, 1400) << r.line;
       EXPECT_LT(r.ms, 4000) << r.line;
       EXPECT_NE(r.text.find("timed out"), std::string::npos) << r.line;
+    }
+    std::printf("  measured: rank %d failed after %.0f ms (%s)\n", r.rank, r.ms, r.kind.c_str());
+  }
+}
+
+// Rank 2 times out first (1.5 s; rank 0 would at 2 s) and tells everyone; its link to the sleeper
+// carries no data, so the notice waits in the sleeper's socket, and the sleeper fails at once when
+// it wakes and posts.
+TEST(CollectiveUdp, StalledRankTimesOut) {
+  expect_stall_outcome(run_job(stall_job({milliseconds(2000), milliseconds(1500), 2'000'000})));
+}
+
+// Rank 0 times out first. Its link to the sleeper is full of all-reduce data the sleeper never
+// acknowledged; the abort notice travels on the abort channel (VC 1, opened at start-up) instead,
+// so it waits in the sleeper's socket, and rank 2 passes it on as well. The sleeper wakes, posts,
+// and fails at once with kAborted. (Before the notices had a link of their own, the notice queued
+// behind the data and the sleeper waited out its whole timeout.)
+TEST(CollectiveUdp, StalledRankNotToldWhenAbortNoticeIsBlocked) {
+  expect_stall_outcome(run_job(stall_job({milliseconds(1500), milliseconds(2000), 2'000'000})));
+}
+
+// The stall outlasts the retry budget (1 s < the 1.5 s timeout), so rank 0's data link to the
+// sleeper fails first (peer-failed: correct). The binding does not open that link again (the
+// sleeper would take a new OPEN for a restart of rank 0); the abort notices reach the sleeper on
+// the abort channel, and it fails at once with kAborted naming the real cause, not a restart.
+TEST(CollectiveUdp, StallLongerThanRetryBudget) {
+  const auto reports = run_job(stall_job({milliseconds(1500), milliseconds(1500), 1'000'000}));
+  for (const RankReport& r : reports) {
+    ASSERT_TRUE(r.reported) << "rank " << r.rank << " did not report";
+    EXPECT_FALSE(r.ok) << r.line;
+    if (r.rank == 1) {
+      EXPECT_LT(r.ms, 1000) << "the sleeper should fail at once when it posts: " << r.line;
+      EXPECT_EQ(r.kind, "aborted") << r.line;
+      EXPECT_EQ(r.text.find("restarted"), std::string::npos) << "no rank restarted: " << r.line;
+    } else {
+      EXPECT_TRUE(r.kind == "peer-failed" || r.kind == "timed-out" || r.kind == "aborted") << r.line;
+      EXPECT_LT(r.ms, 4000) << r.line;
+      EXPECT_NE(r.text.find("rank 1"), std::string::npos) << r.line;
     }
     std::printf("  measured: rank %d failed after %.0f ms (%s)\n", r.rank, r.ms, r.kind.c_str());
   }

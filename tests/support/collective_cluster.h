@@ -34,10 +34,14 @@ class KillableHost final : public transport::sim::Host {
   transport::Endpoint& endpoint() { return endpoint_; }
   void set_handler(Handler h) { handler_ = std::move(h); }
   void kill() { dead_ = true; }
+  // Runs after every frame and timer (message bytes stream into the engine during on_frame, and
+  // what the engine wants to send in reply is handed to the endpoint here, outside on_frame).
+  void set_after(std::function<void(transport::TimeNs)> after) { after_ = std::move(after); }
   void on_frame(std::span<const std::uint8_t> frame, transport::TimeNs now) override {
     if (dead_) return;
     endpoint_.on_frame(frame, now);
     drain(now);
+    if (after_ && !dead_) after_(now);
   }
   std::size_t poll_transmit(std::span<std::uint8_t> buf, transport::TimeNs now) override {
     if (dead_) return 0;
@@ -51,6 +55,7 @@ class KillableHost final : public transport::sim::Host {
     if (dead_) return;
     endpoint_.on_timer(now);
     drain(now);
+    if (after_ && !dead_) after_(now);
   }
 
  private:
@@ -62,6 +67,7 @@ class KillableHost final : public transport::sim::Host {
   }
   transport::Endpoint endpoint_;
   Handler handler_;
+  std::function<void(transport::TimeNs)> after_;
   bool dead_ = false;
 };
 
@@ -86,6 +92,10 @@ class CollectiveCluster {
       rk.binding = std::make_unique<collectives::EndpointBinding>(*rk.engine, host->endpoint(), nodes);
       host->set_handler([this, r](transport::Event& ev, transport::TimeNs now) {
         ranks_[static_cast<std::size_t>(r)].binding->on_event(ev, now);
+        arm_timer(r);
+      });
+      host->set_after([this, r](transport::TimeNs now) {
+        ranks_[static_cast<std::size_t>(r)].binding->pump(now);
         arm_timer(r);
       });
       rk.node = loop_.add_host(std::move(host), ec.node_id);

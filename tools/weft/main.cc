@@ -17,6 +17,7 @@
 #include <malloc.h>
 
 #include "tools/weft/bench_collective.h"
+#include "tools/weft/bench_compare.h"
 #include "tools/weft/cli.h"
 #include "tools/weft/decode.h"
 #include "tools/weft/keygen.h"
@@ -95,11 +96,13 @@ int check_subcommand_names(const std::vector<std::string>& args) {
     return usage_error("unknown subcommand '" + args[0] + "'", "weft");
   }
   if (args.size() < 2 || args[1].starts_with("-")) return 0;
-  for (const char* known : {"transport", "allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"}) {
+  for (const char* known : {"transport", "allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall",
+                            "compare"}) {
     if (args[1] == known) return 0;
   }
   return usage_error("unknown benchmark '" + args[1] +
-                         "' (available: transport, allreduce, allgather, reducescatter, broadcast, reduce, alltoall)",
+                         "' (available: transport, allreduce, allgather, reducescatter, broadcast, reduce, alltoall, "
+                         "compare)",
                      "weft bench");
 }
 
@@ -118,14 +121,16 @@ int main(int argc, char** argv) {
 
   CLI::App* bench = app.add_subcommand(
       "bench", "benchmarks: 'bench transport' (goodput of weft vs TTPoE-compat under loss), 'bench allreduce' "
-               "and the other collectives (nccl-tests tables)");
+               "and the other collectives (nccl-tests tables), 'bench compare' (weft beside Open MPI and Gloo)");
   bench->require_subcommand(1);
   bench->footer(
-      "Examples:\n  weft bench transport --datapath memory\n  weft bench allreduce --ranks 4 --max-bytes 64M");
+      "Examples:\n  weft bench transport --datapath memory\n  weft bench allreduce --ranks 4 --max-bytes 64M\n"
+      "  weft bench compare --ranks 2,4 --sizes 8,1M,16M,64M --rounds 5");
 
   Action action;
   weft::tools::register_bench_transport(*bench, action);
   weft::tools::register_bench_collectives(*bench, action);
+  weft::tools::register_bench_compare(*bench, action);
   weft::tools::register_decode(app, action);
   weft::tools::register_peer(app, action);
   weft::tools::register_send(app, action);

@@ -364,6 +364,11 @@ bool Connection::on_data_timer(TimeNs now) {
 // ---- receive -----------------------------------------------------------------------------------
 
 std::uint8_t* Connection::stage(std::size_t len) {
+  if (sink != nullptr) {  // streaming: decrypt into a frame-sized scratch, handed to the sink as is
+    if (stream_scratch_.size() < len) stream_scratch_.resize(std::max<std::size_t>(len, mss_));
+    staged_ = len;
+    return stream_scratch_.data();
+  }
   if (partial_.empty() && last_message_bytes_ > len) partial_.reserve(last_message_bytes_);
   partial_.resize(partial_.size() + len);
   staged_ = len;
@@ -371,13 +376,24 @@ std::uint8_t* Connection::stage(std::size_t len) {
 }
 
 void Connection::unstage() {
-  partial_.resize(partial_.size() - staged_);
+  if (sink == nullptr) partial_.resize(partial_.size() - staged_);
   staged_ = 0;
 }
 
 void Connection::deliver_in_order(std::span<const std::uint8_t> data, bool eom,
-                                  std::vector<std::vector<std::uint8_t>>& delivered) {
+                                  std::vector<std::vector<std::uint8_t>>& delivered, TimeNs now) {
   ++rx_last;
+  if (sink != nullptr) {
+    // Streaming: the bytes go to the application now, from the frame (or the decrypt scratch, or a
+    // reorder slot); nothing is reassembled or counted against the receive buffer.
+    const bool first = !streaming_;
+    streaming_ = !eom;
+    staged_ = 0;
+    stats.bytes_delivered += data.size();
+    if (eom) ++stats.messages_received;
+    sink->on_message_data(peer, vc, data, first, eom, now);
+    return;
+  }
   // Appended straight from the frame (or reorder slot) into the message being reassembled: one
   // copy per byte on the receive path. Messages on a link tend to repeat their size, so a new one
   // starts with the previous one's capacity instead of growing (and copying) by doubling.
@@ -432,7 +448,7 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
       return;
     }
     gbn_waiting_ = false;
-    deliver_in_order(f.payload, true, delivered);
+    deliver_in_order(f.payload, true, delivered, now);
     ack_now_ = true;
     ++ack_owed_;
     return;
@@ -468,13 +484,13 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
     ack_now_ = true;  // a hole: tell the sender at once (SACK)
     return;
   }
-  deliver_in_order(f.payload, eom, delivered);
+  deliver_in_order(f.payload, eom, delivered, now);
   if (!reorder_.empty()) reorder_.pop_front();
   while (!reorder_.empty() && reorder_.front().present) {
     RxSlot next = std::move(reorder_.front());
     reorder_.pop_front();
     reorder_bytes_ -= next.data.size();
-    deliver_in_order(next.data, next.eom, delivered);
+    deliver_in_order(next.data, next.eom, delivered, now);
   }
   if (reorder_.empty()) reorder_.clear_and_release();
   if (ack_owed_++ == 0) ack_deadline_ = now + us_to_ns(config_.ack_delay_us);

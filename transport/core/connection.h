@@ -166,6 +166,9 @@ class Connection {
   TimeNs data_deadline() const;  // RTO / RACK deadline, or kNever
 
   // ---- receive side -------------------------------------------------------------------------
+  // Where in-order message bytes go when the application streams them (Endpoint::
+  // set_message_sink); null: whole messages are reassembled and appended to `delivered`.
+  MessageSink* sink = nullptr;
   // A PAYLOAD in OPEN / CLOSE_*. Completed messages are appended to `delivered`.
   void on_payload(const wire::Frame& f, TimeNs now, std::vector<std::vector<std::uint8_t>>& delivered,
                   EndpointStats& ep_stats);
@@ -212,7 +215,7 @@ class Connection {
   const Segment* next_lost() const;  // first queued retransmission still needed, or null
   void take_off_flight(Segment& s);
   void deliver_in_order(std::span<const std::uint8_t> data, bool eom,
-                        std::vector<std::vector<std::uint8_t>>& delivered);
+                        std::vector<std::vector<std::uint8_t>>& delivered, TimeNs now);
   void detect_lost(TimeNs now);
   void release_completed_messages();
   // Bytes the receive buffer limit applies to: out-of-order segments and whole messages the
@@ -257,6 +260,8 @@ class Connection {
   std::vector<std::uint8_t> partial_;
   std::size_t last_message_bytes_ = 0;  // size of the last message reassembled (capacity hint)
   std::size_t staged_ = 0;              // bytes at the end of partial_ written by stage()
+  std::vector<std::uint8_t> stream_scratch_;  // streaming: where stage() decrypts one frame
+  bool streaming_ = false;              // streaming: inside a message (its first bytes went out)
   std::uint32_t ack_owed_ = 0;
   bool ack_now_ = false;
   TimeNs ack_deadline_ = kNever;

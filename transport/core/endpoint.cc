@@ -137,6 +137,7 @@ struct Endpoint::Impl {
   Ring<ControlReply> control;
   mutable std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
   std::vector<std::vector<std::uint8_t>> delivered;  // scratch for on_payload
+  MessageSink* sink = nullptr;                        // set_message_sink
   // Security (weft profile with credentials): handshake, key records, decryption scratch.
   const bool secure;
   std::unique_ptr<crypto::Handshake> hs;
@@ -202,6 +203,7 @@ struct Endpoint::Impl {
     }
     slots[slot] = std::make_unique<Connection>(cfg, peer, vc);
     Connection* c = slots[slot].get();
+    c->sink = sink;
     c->slot = slot;
     c->generation = ++generations[slot];
     std::uint32_t isn = cfg.fixed_initial_tx_id != 0 ? cfg.fixed_initial_tx_id
@@ -1425,6 +1427,13 @@ TimeNs Endpoint::next_timer() const {
 }
 
 void Endpoint::on_timer(TimeNs now) { impl_->on_timer(now); }
+
+void Endpoint::set_message_sink(MessageSink* sink) {
+  impl_->sink = sink;
+  for (auto& c : impl_->slots) {
+    if (c) c->sink = sink;
+  }
+}
 
 std::optional<Event> Endpoint::poll_event() {
   if (events_head_ >= events_.size()) return std::nullopt;

@@ -4,8 +4,10 @@
 //
 // Ranks map to transport node ids one to one (`node_of_rank[r]`; this rank's own entry is
 // ignored). Engine messages travel on VC 2 (data) as whole transport messages, sent by reference
-// (Endpoint::send_shared: the engine's pooled staging buffer is the transport's send buffer).
-// Links open on first use; both sides opening at once is the transport's passing-ships case.
+// (Endpoint::send_shared: the engine's pooled staging buffer is the transport's send buffer);
+// abort notices on VC 1, so they never wait behind data. Links open on first use (both sides
+// opening at once is the transport's passing-ships case); a data link that failed is not opened
+// again (the peer would take that for a restart of this node).
 //
 // Threading: as the Engine and the Endpoint: one driver thread.
 #pragma once
@@ -19,13 +21,23 @@
 
 namespace weft::collectives {
 
-class EndpointBinding {
+// Incoming messages stream from the transport straight into the engine (transport::MessageSink:
+// the binding installs itself on the endpoint), so received bytes are copied or reduced into
+// place once, from the frame.
+class EndpointBinding final : public transport::MessageSink {
  public:
   EndpointBinding(Engine& engine, transport::Endpoint& endpoint, std::vector<transport::NodeId> node_of_rank);
+  ~EndpointBinding() override;
+  EndpointBinding(const EndpointBinding&) = delete;
+  EndpointBinding& operator=(const EndpointBinding&) = delete;
+  void on_message_data(transport::NodeId peer, transport::Vc vc, std::span<const std::uint8_t> bytes, bool first,
+                       bool last, TimeNs now) override;
 
-  // Hands the engine's messages to the endpoint. A message the endpoint refuses for a full send
-  // buffer waits here for the next call (in order per peer); any other refusal (the link failed)
-  // is reported to the engine as a failed peer.
+  // Hands the engine's messages to the endpoint. Call it after every batch of on_frame/on_timer
+  // calls (received bytes reach the engine during on_frame, and its replies wait for this) and
+  // after posting operations. A message the endpoint refuses for a full send buffer waits here
+  // for the next call (in order per peer); any other refusal (the link failed) is reported to the
+  // engine as a failed peer.
   void pump(TimeNs now);
   // Routes one endpoint event: a message from a rank into the engine, a link error to
   // Engine::on_peer_failed. Returns false for events of nodes that are not ranks (ignored).
@@ -45,6 +57,8 @@ class EndpointBinding {
   std::vector<transport::NodeId> nodes_;
   std::unordered_map<transport::NodeId, int> ranks_;
   std::deque<Outgoing> held_;  // refused for a full send buffer; retried first
+  std::vector<bool> failed_;   // per rank: its data link failed (never reopened from here)
+  std::vector<std::vector<std::uint8_t>> urgent_in_;  // per rank: abort notice being received
 };
 
 }  // namespace weft::collectives

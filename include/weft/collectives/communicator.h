@@ -57,6 +57,9 @@ struct CommOptions {
   bool measure_links = true;                // measure α, β, γ at start-up (else `link` is used)
   LinkParams link;
   bool busy_poll = false;                   // spin instead of sleeping in poll(2) while waiting
+  // While waiting: poll without sleeping for this long after the last frame arrived (yielding the
+  // core between polls), then sleep in poll(2). 0: sleep at once (least CPU, most latency).
+  std::uint32_t spin_us = 50;
   // Fault injection for tests: every frame this rank sends is dropped with this probability.
   double send_loss = 0.0;
   std::uint64_t fault_seed = 1;

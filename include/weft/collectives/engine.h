@@ -168,6 +168,7 @@ using OpId = std::uint64_t;
 struct Outgoing {
   int peer = 0;
   transport::SharedBytes bytes;
+  bool urgent = false;  // an abort notice: must not wait behind data (EndpointBinding: VC 1)
 };
 
 struct EngineStats {
@@ -204,6 +205,10 @@ class Engine {
   // (consumed in place, or kept until the step that needs them can run). A malformed message
   // or one for an operation this rank never posts is an error that aborts the engine naming it.
   void on_message(int from, std::vector<std::uint8_t>&& message, TimeNs now);
+  // The same message in pieces, as the transport receives them in order (transport::MessageSink):
+  // `first` marks a message's first bytes, `last` its end. Bytes are used during the call only;
+  // a message that may be consumed at once is copied or reduced into place from them.
+  void on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now);
   // The transport link to `peer` failed: every pending operation fails (kPeerFailed) and the
   // engine aborts, telling the other peers.
   void on_peer_failed(int peer, std::string_view cause, TimeNs now);

@@ -188,6 +188,19 @@ struct Transmit {
 // are copied behind the headers (an iovec costs more than copying a few hundred bytes).
 inline constexpr std::size_t kGatherMinPayloadBytes = 512;
 
+// Receives message bytes as they arrive in order (Endpoint::set_message_sink), instead of whole
+// messages as kMessage events: the bytes are valid only during the call (they are the frame's
+// payload, decrypted), so a receiver that knows where a message goes copies or reduces it there
+// straight from the frame. `first` marks a message's first bytes, `last` its end; a message of
+// zero bytes is one call with both set. Called from inside on_frame/on_timer: the sink must not
+// call back into the Endpoint (queue work and do it after on_frame returns).
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  virtual void on_message_data(NodeId peer, Vc vc, std::span<const std::uint8_t> bytes, bool first, bool last,
+                               TimeNs now) = 0;
+};
+
 class Connection;  // internal
 
 class Endpoint {
@@ -224,6 +237,9 @@ class Endpoint {
   // Earliest time on_timer must be called, or kNever.
   TimeNs next_timer() const;
   void on_timer(TimeNs now);
+  // Streams every link's messages to `sink` (null: back to kMessage events). Set it before links
+  // carry data: a message already half reassembled is not handed over.
+  void set_message_sink(MessageSink* sink);
   // Next application event, if any.
   std::optional<Event> poll_event();
   bool has_events() const { return events_head_ < events_.size(); }
