@@ -37,7 +37,7 @@ void EndpointBinding::on_message_data(transport::NodeId peer, transport::Vc vc, 
   if (last) {
     std::vector<std::uint8_t> whole;
     whole.swap(buf);
-    engine_.on_message(rank, std::move(whole), now);
+    engine_.on_urgent_message(rank, std::move(whole), now);
   }
 }
 

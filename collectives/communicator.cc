@@ -72,6 +72,7 @@ struct Communicator::Impl {
   TimeNs now() const { return transport::monotonic_now_ns(); }
 
   void step(TimeNs max_wait_ns) {
+    if (!endpoint) return;  // the transport was dropped after a failure (let_go_of_buffers)
     TimeNs t = now();
     if (engine->next_timer() <= t) engine->on_timer(t);
     binding->pump(t);
@@ -105,6 +106,7 @@ struct Communicator::Impl {
   // wake-up cost tens of microseconds here; the spin keeps small operations near the network's
   // own latency.
   void wait_op(OpId id) {
+    if (!driver) return;  // no transport left: every operation has failed already
     const TimeNs spin_ns = static_cast<TimeNs>(options.spin_us) * 1000;
     TimeNs spin_until = now() + spin_ns;
     std::uint64_t seen = driver->frames_received();
@@ -339,8 +341,22 @@ struct Communicator::Impl {
     return true;
   }
 
+  // After a failure: operations' buffers may still be read by the transport (zero-copy sends
+  // not acknowledged). Before the application hears of the failure (and may free them), the
+  // notices get their ~100 ms, then the transport goes, and every reference with it.
+  void let_go_of_buffers() {
+    if (!endpoint || engine->references_held() == 0) return;
+    flush_aborts();
+    binding.reset();
+    driver.reset();
+    endpoint.reset();
+    shim.reset();
+    udp.reset();
+  }
+
   // Gives the abort notices ~100 ms to leave and be acknowledged; never longer.
   void flush_aborts() {
+    if (!endpoint) return;
     run_until(now() + 100'000'000, [&] { return all_acknowledged(); });
   }
 
@@ -433,7 +449,7 @@ Engine& Communicator::engine() { return *impl_->engine; }
 
 Request Communicator::post(const OpArgs& args) {
   const OpId id = impl_->engine->post(args, impl_->now());
-  impl_->binding->pump(impl_->now());
+  if (impl_->binding) impl_->binding->pump(impl_->now());
   return Request(this, id);
 }
 
@@ -502,7 +518,10 @@ Algorithm Communicator::wait(Request& request) {
   const OpStatus st = impl_->engine->status(request.id_);
   impl_->engine->release(request.id_);
   request.comm_ = nullptr;
-  if (st.state == OpState::kFailed) throw CollectiveError(st.error, st.detail);
+  if (st.state == OpState::kFailed) {
+    impl_->let_go_of_buffers();
+    throw CollectiveError(st.error, st.detail);
+  }
   return st.algorithm;
 }
 
@@ -520,14 +539,26 @@ void Communicator::progress(std::chrono::microseconds max_wait) {
 
 void Communicator::abort(const std::string& reason) {
   impl_->engine->abort(reason, impl_->now());
-  impl_->flush_aborts();
+  if (impl_->endpoint) impl_->flush_aborts();
+  impl_->let_go_of_buffers();
 }
 
 bool Communicator::aborted() const { return impl_->engine->aborted(); }
 
 void Communicator::finish() { impl_->finish(); }
 
-void Communicator::release(OpId id) { impl_->engine->release(id); }
+void Communicator::release(OpId id) {
+  // Abandoning a pending operation: the transport may still read its buffers, and the other
+  // ranks still expect its messages. The job cannot go on; fail it loudly and let go.
+  if (!impl_->engine->done(id)) {
+    impl_->engine->abort("rank " + std::to_string(impl_->rank) +
+                             " abandoned a pending operation (its Request was destroyed before wait())",
+                         impl_->now());
+    if (impl_->endpoint) impl_->flush_aborts();
+    impl_->let_go_of_buffers();
+  }
+  impl_->engine->release(id);
+}
 
 CommStats Communicator::stats() const {
   CommStats s;

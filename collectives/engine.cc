@@ -163,7 +163,9 @@ using detail::StepKind;
 // when they differ.
 constexpr std::size_t kHeaderBytes = 40;
 constexpr std::uint8_t kVersion = 1;
-enum class Kind : std::uint8_t { kData = 1, kAbort = 2 };
+// kHeader: a data message's header alone; its payload is the next message on the link (a
+// zero-copy send: the transport reads the payload from the operation's buffer).
+enum class Kind : std::uint8_t { kData = 1, kAbort = 2, kHeader = 3 };
 
 struct Header {
   Kind kind = Kind::kData;
@@ -209,7 +211,8 @@ void encode(const Header& h, std::uint8_t* p) {
 std::string decode(std::span<const std::uint8_t> m, Header& h) {
   if (m.size() < kHeaderBytes) return "message of " + std::to_string(m.size()) + " B is shorter than the 40 B header";
   if (m[0] != kVersion) return "unknown collective message version " + std::to_string(m[0]);
-  if (m[1] != static_cast<std::uint8_t>(Kind::kData) && m[1] != static_cast<std::uint8_t>(Kind::kAbort)) {
+  if (m[1] != static_cast<std::uint8_t>(Kind::kData) && m[1] != static_cast<std::uint8_t>(Kind::kAbort) &&
+      m[1] != static_cast<std::uint8_t>(Kind::kHeader)) {
     return "unknown collective message kind " + std::to_string(m[1]);
   }
   h.kind = static_cast<Kind>(m[1]);
@@ -275,8 +278,19 @@ struct Incoming {
 };
 
 struct StepState {
-  std::uint32_t done = 0;  // segments completed, in order
-  bool queued = false;     // on the work list
+  std::uint32_t done = 0;      // segments completed, in order
+  std::uint32_t released = 0;  // sends: segments the transport no longer reads (acknowledged)
+  bool queued = false;         // on the work list
+};
+
+// A zero-copy segment the transport let go of (its reference dropped: acknowledged, or the link
+// went away). Recorded by the buffer's deleter, applied by the engine at its next call.
+struct ReleaseNote {
+  OpId op = 0;
+  std::uint32_t step = 0;
+};
+struct ReleaseQueue {
+  std::vector<ReleaseNote> notes;
 };
 
 struct Op {
@@ -295,6 +309,7 @@ struct Op {
   TimeNs started = 0;
   TimeNs deadline = 0;
   bool blocked = false;  // a send waits for staging space
+  std::size_t unreleased = 0;  // zero-copy segments the transport still reads
   std::uint64_t seq_display = 0;  // collective number (1-based) for messages
 };
 
@@ -338,6 +353,9 @@ struct Engine::Impl {
   std::vector<std::uint64_t> next_send_seq, next_recv_seq;  // point-to-point, per peer
   std::vector<OpId> blocked;  // operations with a send waiting for staging space
   std::vector<Incoming> incoming;  // per peer rank
+  std::shared_ptr<ReleaseQueue> releases = std::make_shared<ReleaseQueue>();
+  std::size_t references_held = 0;  // zero-copy segments the transport still reads, all ops
+  std::vector<std::optional<Header>> body_next;  // per peer: a kHeader came; its payload is next
   bool aborted = false;
   std::string abort_reason;
   // Steps to look at, lowest first (program order: sends leave in the order the plan lists them).
@@ -351,6 +369,7 @@ struct Engine::Impl {
     next_send_seq.assign(static_cast<std::size_t>(std::max(config.size, 1)), 0);
     next_recv_seq.assign(static_cast<std::size_t>(std::max(config.size, 1)), 0);
     incoming.resize(static_cast<std::size_t>(std::max(config.size, 1)));
+    body_next.resize(static_cast<std::size_t>(std::max(config.size, 1)));
   }
 
   std::string where() const { return "rank " + std::to_string(config.rank); }
@@ -517,6 +536,7 @@ struct Engine::Impl {
     op.parked.clear();
     op.steps_done = 0;
     op.blocked = false;
+    op.unreleased = 0;
     op.started = now;
     op.deadline = now + (a.timeout_ns > 0 ? a.timeout_ns : config.default_timeout_ns);
     ++stats.ops_posted;
@@ -591,9 +611,30 @@ struct Engine::Impl {
   bool ready(const Op& op, std::uint32_t j, std::uint32_t seg) const {
     for (const detail::Dep& d : op.plan->steps[j].deps) {
       const std::uint32_t need = d.per_segment ? seg + 1 : op.plan->steps[d.step].segments;
-      if (op.steps[d.step].done < need) return false;
+      const StepState& st = op.steps[d.step];
+      if ((d.after_release ? st.released : st.done) < need) return false;
     }
     return true;
+  }
+
+  // Applies the releases the transport reported since the last call.
+  void drain_releases() {
+    if (releases->notes.empty()) return;
+    std::vector<ReleaseNote> notes;
+    notes.swap(releases->notes);
+    for (const ReleaseNote& n : notes) {
+      --references_held;
+      auto it = ops.find(n.op);
+      if (it == ops.end()) continue;  // released by the application meanwhile
+      Op& op = *it->second;
+      ++op.steps[n.step].released;
+      --op.unreleased;
+      if (op.status.state != OpState::kPending) continue;
+      clear_work();
+      for (std::uint32_t d : op.dependents[n.step]) enqueue(op, d);
+      run(op);
+      maybe_finish(op);
+    }
   }
 
   std::pair<std::size_t, std::size_t> segment_span(const Step& s, std::uint32_t seg) const {
@@ -620,7 +661,11 @@ struct Engine::Impl {
   // as a broadcast root, waits here instead of buffering without bound).
   bool stage_send(Op& op, const Step& s, std::uint32_t seg) {
     const auto [off, len] = segment_span(s, seg);
-    const std::size_t total = kHeaderBytes + len;
+    // Decided per step, not per segment: a step's segments are released in order only if they all
+    // go the same way (its short last segment included).
+    const bool by_reference = config.zero_copy_min_bytes > 0 && !s.sync &&
+                              std::min(config.segment_bytes, s.src.len) >= config.zero_copy_min_bytes;
+    const std::size_t total = kHeaderBytes + (by_reference ? 0 : len);
     const std::size_t cap = total <= kSmallStaging ? kSmallStaging : staging->large_bytes;
     if (staging->outstanding_bytes > 0 && staging->outstanding_bytes + cap > config.max_staging_bytes) {
       if (!op.blocked) {
@@ -642,7 +687,7 @@ struct Engine::Impl {
     buf->resize(total);
     staging->outstanding_bytes += buf->capacity();
     Header h;
-    h.kind = Kind::kData;
+    h.kind = by_reference ? Kind::kHeader : Kind::kData;
     h.collective = op.args.collective == Collective::kRecv ? Collective::kSend : op.args.collective;
     h.algorithm = op.algorithm;
     h.dtype = op.args.dtype;
@@ -653,7 +698,7 @@ struct Engine::Impl {
     h.message = s.message;
     h.segment = seg;
     encode(h, buf->data());
-    if (len > 0) std::memcpy(buf->data() + kHeaderBytes, at(op, s.src, off), len);
+    if (len > 0 && !by_reference) std::memcpy(buf->data() + kHeaderBytes, at(op, s.src, off), len);
     std::shared_ptr<std::vector<std::uint8_t>> owner(buf, StagingReturn{staging});
     Outgoing out;
     out.peer = s.peer;
@@ -662,6 +707,25 @@ struct Engine::Impl {
     outbox.push_back(std::move(out));
     ++stats.messages_sent;
     stats.bytes_sent += len;
+    const auto j = static_cast<std::uint32_t>(&s - op.plan->steps.data());
+    if (!by_reference) {
+      ++op.steps[j].released;
+      return true;
+    }
+    // The payload goes by reference, right behind its header on the same link.
+    auto queue = releases;
+    auto* note = new ReleaseNote{op.id, j};
+    Outgoing body;
+    body.peer = s.peer;
+    body.bytes.bytes = std::span<const std::uint8_t>(at(op, s.src, off), len);
+    body.bytes.owner = std::shared_ptr<ReleaseNote>(note, [queue](ReleaseNote* n) {
+      queue->notes.push_back(*n);
+      delete n;
+    });
+    outbox.push_back(std::move(body));
+    ++op.unreleased;
+    ++references_held;
+    ++stats.zero_copy_sends;
     return true;
   }
 
@@ -728,6 +792,14 @@ struct Engine::Impl {
       in.buf.clear();
       in.got = 0;
       in.carry_len = 0;
+      if (auto& next = body_next[static_cast<std::size_t>(from)]; next) {
+        // The payload of a zero-copy send: its header came in the message before.
+        Header h = *next;
+        next.reset();
+        h.kind = Kind::kData;
+        in.buf.resize(kHeaderBytes);
+        encode(h, in.buf.data());
+      }
     }
     if (in.mode == Incoming::Mode::kIdle) return;  // the rest of a message that no longer matters
     if (in.mode == Incoming::Mode::kHeader) {
@@ -740,10 +812,17 @@ struct Engine::Impl {
         return;
       }
       resume_blocked();
+      drain_releases();
       Header h;
       Op* op = nullptr;
       std::uint32_t j = 0;
-      if (in.buf.size() == kHeaderBytes && decode(in.buf, h).empty() && direct_target(from, h, op, j)) {
+      const bool decoded = in.buf.size() == kHeaderBytes && decode(in.buf, h).empty();
+      if (decoded && h.kind == Kind::kHeader && last && bytes.empty()) {
+        body_next[static_cast<std::size_t>(from)] = h;
+        in.mode = Incoming::Mode::kIdle;
+        return;
+      }
+      if (decoded && direct_target(from, h, op, j)) {
         in.mode = Incoming::Mode::kDirect;
         in.op = op->id;
         in.step = j;
@@ -878,6 +957,7 @@ struct Engine::Impl {
 
   void maybe_finish(Op& op) {
     if (op.status.state != OpState::kPending || op.steps_done < op.plan->steps.size()) return;
+    if (op.unreleased > 0) return;  // the transport still reads the operation's buffers
     for (const detail::Range& r : op.plan->avg_ranges) {
       finish_avg(at(op, r, 0), r.len / dtype_size(op.args.dtype), op.args.dtype, static_cast<std::size_t>(config.size));
     }
@@ -965,9 +1045,30 @@ struct Engine::Impl {
     abort_all(OpError::kAborted, text, now);
   }
 
-  void on_message(int from, std::vector<std::uint8_t>&& bytes, TimeNs now) {
+  // `data_link`: the message came on the data link, in order with the headers of zero-copy
+  // sends (false: the abort channel, which carries whole messages of its own).
+  void on_message(int from, std::vector<std::uint8_t>&& bytes, TimeNs now, bool data_link = true) {
     if (from < 0 || from >= config.size || from == config.rank) return;
     resume_blocked();
+    drain_releases();
+    if (!data_link) {
+      // nothing to pair with a header
+    } else if (auto& next = body_next[static_cast<std::size_t>(from)]; next) {
+      // A zero-copy send's payload (drivers that deliver whole messages): put its header back.
+      Header h = *next;
+      next.reset();
+      h.kind = Kind::kData;
+      std::vector<std::uint8_t> whole(kHeaderBytes + bytes.size());
+      encode(h, whole.data());
+      if (!bytes.empty()) std::memcpy(whole.data() + kHeaderBytes, bytes.data(), bytes.size());
+      bytes.swap(whole);
+    } else if (bytes.size() == kHeaderBytes && bytes[0] == kVersion && bytes[1] == static_cast<std::uint8_t>(Kind::kHeader)) {
+      Header h;
+      if (decode(bytes, h).empty()) {
+        body_next[static_cast<std::size_t>(from)] = h;
+        return;
+      }
+    }
     Header h;
     if (std::string e = decode(bytes, h); !e.empty()) {
       abort_all(OpError::kAborted, where() + ": malformed collective message from rank " + std::to_string(from) + ": " + e,
@@ -1042,6 +1143,7 @@ struct Engine::Impl {
   }
 
   void on_timer(TimeNs now) {
+    drain_releases();
     for (auto& [id, op] : ops) {
       if (op->status.state != OpState::kPending || now < op->deadline) continue;
       const std::string text = where() + ": " + describe(*op) + " timed out after " +
@@ -1081,17 +1183,24 @@ OpId Engine::post(const OpArgs& args, TimeNs now) { return impl_->post(args, now
 void Engine::on_message(int from, std::vector<std::uint8_t>&& message, TimeNs now) {
   impl_->on_message(from, std::move(message), now);
 }
+void Engine::on_urgent_message(int from, std::vector<std::uint8_t>&& message, TimeNs now) {
+  impl_->on_message(from, std::move(message), now, /*data_link=*/false);
+}
 void Engine::on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now) {
   impl_->on_message_data(from, bytes, first, last, now);
 }
 void Engine::on_peer_failed(int peer, std::string_view cause, TimeNs now) {
-  if (peer >= 0 && peer < impl_->config.size) impl_->incoming[static_cast<std::size_t>(peer)].mode = Incoming::Mode::kIdle;
+  if (peer >= 0 && peer < impl_->config.size) {
+    impl_->incoming[static_cast<std::size_t>(peer)].mode = Incoming::Mode::kIdle;
+    impl_->body_next[static_cast<std::size_t>(peer)].reset();
+  }
   impl_->abort_all(OpError::kPeerFailed,
                    impl_->where() + ": link to rank " + std::to_string(peer) + " failed: " + std::string(cause), now);
 }
 TimeNs Engine::next_timer() const { return impl_->next_timer(); }
 void Engine::on_timer(TimeNs now) { impl_->on_timer(now); }
 bool Engine::poll_send(Outgoing& out) {
+  impl_->drain_releases();
   if (impl_->outbox.empty()) impl_->resume_blocked();
   if (impl_->outbox.empty()) return false;
   out = std::move(impl_->outbox.front());
@@ -1118,5 +1227,6 @@ std::size_t Engine::pending() const {
 Algorithm Engine::choose(const OpArgs& args) const { return impl_->resolve(args); }
 const EngineStats& Engine::stats() const { return impl_->stats; }
 void Engine::set_link_params(const LinkParams& link) { impl_->config.link = link; }
+std::size_t Engine::references_held() const { return impl_->references_held - impl_->releases->notes.size(); }
 
 }  // namespace weft::collectives

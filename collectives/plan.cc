@@ -558,7 +558,8 @@ void finalize(Plan& plan, int size, std::size_t segment_bytes) {
       check(wi, wj);
       check(ri, wj);
       if (!conflict) continue;
-      s.deps.push_back({static_cast<std::uint32_t>(i), identical && e.segments == s.segments});
+      const bool war_on_send = e.kind == StepKind::kSend && wj != nullptr && overlaps(e.src, *wj);
+      s.deps.push_back({static_cast<std::uint32_t>(i), identical && e.segments == s.segments, war_on_send});
     }
   }
 }

@@ -35,6 +35,9 @@ enum class StepKind : std::uint8_t { kSend, kRecvCopy, kRecvReduce, kRecvReduceF
 struct Dep {
   std::uint32_t step = 0;
   bool per_segment = false;
+  // The earlier step is a send and this one writes what it reads: with a zero-copy send the
+  // transport still reads the range until the segment is acknowledged, so wait for that.
+  bool after_release = false;
 };
 
 struct Step {

@@ -65,7 +65,7 @@ struct Options {
   bool json = false;
   std::string label;
   double timeout_s = 60;
-  std::string segment = "512K";
+  std::string segment = "256K";
   int ranks_per_pod = 0;
   double loss = 0;
   bool busy_poll = false;
@@ -97,7 +97,7 @@ struct Setup {
   DataType dtype = DataType::kF32;
   ReduceOp op = ReduceOp::kSum;
   Algorithm algorithm = Algorithm::kAuto;
-  std::size_t min_bytes = 8, max_bytes = 256u << 20, segment = 512u << 10;
+  std::size_t min_bytes = 8, max_bytes = 256u << 20, segment = 256u << 10;
   transport::EndpointConfig endpoint;
   SecuritySetup security;
   double aead_gbytes_per_core = 0;  // min(seal, open) of the chosen provider; 0 when plaintext

@@ -50,7 +50,7 @@ struct CommOptions {
   std::string bind_host = "127.0.0.1";      // address the UDP socket binds and publishes
   // Transport settings; credentials == nullptr means plaintext (programs must ask for it).
   transport::EndpointConfig endpoint;
-  std::size_t segment_bytes = 512u << 10;   // pipelining unit of large transfers
+  std::size_t segment_bytes = 256u << 10;   // pipelining unit of large transfers (measured best here)
   std::chrono::milliseconds timeout{60000}; // per operation, unless the call gives one
   std::chrono::milliseconds bootstrap_timeout{60000};  // store, links, barrier
   Topology topology;                        // ranks_per_pod 0: launcher's local size when known
@@ -71,8 +71,9 @@ struct CommOptions {
 
 class Communicator;
 
-// A posted operation. Move-only; destroying a pending request abandons the operation (use
-// wait()). Buffers must stay valid until it is no longer pending.
+// A posted operation. Move-only. Buffers must stay valid until it is no longer pending. Destroying
+// a pending request aborts the communicator (the other ranks still expect the operation, and the
+// transport may still be reading its buffers): wait() for every request.
 class Request {
  public:
   Request() = default;

@@ -113,10 +113,15 @@ struct EngineConfig {
   LinkParams link;
   // Large transfers are cut into messages of this many bytes (a multiple of 8): the unit of
   // pipelining along rings, chains and trees.
-  std::size_t segment_bytes = 512u << 10;
+  std::size_t segment_bytes = 256u << 10;
   // Send staging held by the transport (sent, not yet acknowledged) at most; beyond it sends wait
   // (backpressure on a rank that runs ahead, e.g. a broadcast root). At least one segment.
   std::size_t max_staging_bytes = 64u << 20;
+  // Send segments of at least this many bytes go to the transport by reference (their header as a
+  // message of its own, right before): no copy into staging. The operation then completes only
+  // when the transport has let go of every such segment (acknowledged), and a step that writes a
+  // range waits until the sends that read it are acknowledged. 0: always copy.
+  std::size_t zero_copy_min_bytes = 64u << 10;
   TimeNs default_timeout_ns = 60'000'000'000;  // per operation, when OpArgs::timeout_ns is 0
 };
 
@@ -183,6 +188,7 @@ struct EngineStats {
   std::uint64_t staging_allocations = 0; // send buffers created (reused afterwards)
   std::uint64_t scratch_allocations = 0; // scratch buffers created or grown
   std::uint64_t plans_built = 0;         // plans compiled (cached by shape afterwards)
+  std::uint64_t zero_copy_sends = 0;     // segments handed to the transport by reference
 };
 
 class Engine {
@@ -209,6 +215,9 @@ class Engine {
   // `first` marks a message's first bytes, `last` its end. Bytes are used during the call only;
   // a message that may be consumed at once is copied or reduced into place from them.
   void on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now);
+  // A whole message from the abort channel (Outgoing::urgent; EndpointBinding: VC 1), which is
+  // not ordered with the data link's messages.
+  void on_urgent_message(int from, std::vector<std::uint8_t>&& message, TimeNs now);
   // The transport link to `peer` failed: every pending operation fails (kPeerFailed) and the
   // engine aborts, telling the other peers.
   void on_peer_failed(int peer, std::string_view cause, TimeNs now);
@@ -245,6 +254,11 @@ class Engine {
   // Replaces the cost model's link parameters (every rank must hold the same values, or their
   // choices differ and the next automatic choice fails as a mismatch). Affects later posts only.
   void set_link_params(const LinkParams& link);
+
+  // Segments the transport still reads from operations' buffers (zero-copy sends not yet
+  // acknowledged). After a failure, a driver must not let the application reuse those buffers
+  // while this is non-zero: it waits, or drops the transport (the Communicator does).
+  std::size_t references_held() const;
 
  private:
   struct Impl;
