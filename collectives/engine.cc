@@ -67,16 +67,19 @@ std::string_view op_error_name(OpError e) {
 
 bool algorithm_supports(Algorithm algorithm, Collective collective, int size, const Topology& topology,
                         std::string* why) {
-  auto no = [&](std::string text) {
-    if (why != nullptr) *why = std::move(text);
+  // The reason is only spelled out when asked for (the cost model asks every algorithm on
+  // every call, and needs only yes or no).
+  const auto what = [&] {
+    return std::string(algorithm_name(algorithm)) + " cannot run " + std::string(collective_name(collective));
+  };
+  auto no = [&](auto&& make_text) {
+    if (why != nullptr) *why = make_text();
     return false;
   };
   const bool pow2 = size > 0 && (size & (size - 1)) == 0;
-  const std::string what =
-      std::string(algorithm_name(algorithm)) + " cannot run " + std::string(collective_name(collective));
   if (algorithm == Algorithm::kAuto) return true;
   if (collective == Collective::kSend || collective == Collective::kRecv) {
-    return algorithm == Algorithm::kDirect ? true : no(what + ": point-to-point transfers are direct");
+    return algorithm == Algorithm::kDirect ? true : no([&] { return what() + ": point-to-point transfers are direct"; });
   }
   if (size == 1) return true;  // everything degenerates to a local copy
   switch (collective) {
@@ -84,9 +87,9 @@ bool algorithm_supports(Algorithm algorithm, Collective collective, int size, co
       if (algorithm == Algorithm::kHierarchical) {
         const int a = topology.ranks_per_pod;
         if (a <= 1 || a >= size || size % a != 0) {
-          return no(what + " on " + std::to_string(size) + " ranks with " + std::to_string(a) +
+          return no([&] { return what() + " on " + std::to_string(size) + " ranks with " + std::to_string(a) +
                     " ranks per pod: it needs at least two pods of at least two ranks, and the rank count a "
-                    "multiple of the pod size (set the topology, e.g. WEFT_RANKS_PER_POD)");
+                    "multiple of the pod size (set the topology, e.g. WEFT_RANKS_PER_POD)"; });
         }
         return true;
       }
@@ -94,36 +97,36 @@ bool algorithm_supports(Algorithm algorithm, Collective collective, int size, co
           algorithm == Algorithm::kRecursiveDoubling || algorithm == Algorithm::kDoubleBinaryTree) {
         return true;
       }
-      return no(what + " (available: ring, rabenseifner, recursive-doubling, double-binary-tree, hierarchical)");
+      return no([&] { return what() + " (available: ring, rabenseifner, recursive-doubling, double-binary-tree, hierarchical)"; });
     case Collective::kAllGather:
       if (algorithm == Algorithm::kRecursiveDoubling && !pow2) {
-        return no(what + " on " + std::to_string(size) + " ranks: it needs a power of two (use ring or bruck)");
+        return no([&] { return what() + " on " + std::to_string(size) + " ranks: it needs a power of two (use ring or bruck)"; });
       }
       if (algorithm == Algorithm::kRing || algorithm == Algorithm::kBruck ||
           algorithm == Algorithm::kRecursiveDoubling) {
         return true;
       }
-      return no(what + " (available: ring, recursive-doubling, bruck)");
+      return no([&] { return what() + " (available: ring, recursive-doubling, bruck)"; });
     case Collective::kReduceScatter:
       if (algorithm == Algorithm::kRabenseifner && !pow2) {
-        return no(what + " on " + std::to_string(size) + " ranks: recursive halving needs a power of two (use ring)");
+        return no([&] { return what() + " on " + std::to_string(size) + " ranks: recursive halving needs a power of two (use ring)"; });
       }
       if (algorithm == Algorithm::kRing || algorithm == Algorithm::kRabenseifner) return true;
-      return no(what + " (available: ring, rabenseifner)");
+      return no([&] { return what() + " (available: ring, rabenseifner)"; });
     case Collective::kBroadcast:
     case Collective::kReduce:
       if (algorithm == Algorithm::kBinomialTree || algorithm == Algorithm::kChain) return true;
-      return no(what + " (available: binomial-tree, chain)");
+      return no([&] { return what() + " (available: binomial-tree, chain)"; });
     case Collective::kBarrier:
       if (algorithm == Algorithm::kBruck) return true;
-      return no(what + " (available: bruck, the dissemination barrier)");
+      return no([&] { return what() + " (available: bruck, the dissemination barrier)"; });
     case Collective::kAllToAll:
       if (algorithm == Algorithm::kPairwise || algorithm == Algorithm::kBruck) return true;
-      return no(what + " (available: pairwise, bruck)");
+      return no([&] { return what() + " (available: pairwise, bruck)"; });
     case Collective::kSend:
     case Collective::kRecv: break;
   }
-  return no(what);
+  return no([&] { return what(); });
 }
 
 double busbw_factor(Collective collective, int size) {
@@ -353,6 +356,13 @@ struct Engine::Impl {
   std::vector<std::uint64_t> next_send_seq, next_recv_seq;  // point-to-point, per peer
   std::vector<OpId> blocked;  // operations with a send waiting for staging space
   std::vector<Incoming> incoming;  // per peer rank
+  struct Choice {
+    Collective collective = Collective::kSend;  // kSend: an empty slot (never chosen for)
+    std::size_t count = 0, elem_bytes = 0;
+    Algorithm algorithm = Algorithm::kDirect;
+  };
+  mutable std::array<Choice, 16> choices{};  // the cost model's recent answers (resolve())
+  mutable std::size_t choice_victim = 0;
   std::shared_ptr<ReleaseQueue> releases = std::make_shared<ReleaseQueue>();
   std::size_t references_held = 0;  // zero-copy segments the transport still reads, all ops
   std::vector<std::optional<Header>> body_next;  // per peer: a kHeader came; its payload is next
@@ -454,8 +464,17 @@ struct Engine::Impl {
       return Algorithm::kDirect;
     }
     if (a.algorithm != Algorithm::kAuto) return a.algorithm;
-    return choose_algorithm(a.collective, a.count, dtype_size(a.dtype), config.size, config.topology, config.link,
-                            config.segment_bytes);
+    // The cost model's answer for a shape does not change until the link parameters do: the
+    // last few answers are kept (a training loop posts the same shapes over and over).
+    const std::size_t es = dtype_size(a.dtype);
+    for (const Choice& c : choices) {
+      if (c.collective == a.collective && c.count == a.count && c.elem_bytes == es) return c.algorithm;
+    }
+    const Algorithm alg = choose_algorithm(a.collective, a.count, es, config.size, config.topology, config.link,
+                                           config.segment_bytes);
+    choices[choice_victim] = Choice{a.collective, a.count, es, alg};
+    choice_victim = (choice_victim + 1) % choices.size();
+    return alg;
   }
 
   std::shared_ptr<const Plan> plan_for(const OpArgs& a, Algorithm algorithm, std::string& error) {
@@ -1226,7 +1245,10 @@ std::size_t Engine::pending() const {
 }
 Algorithm Engine::choose(const OpArgs& args) const { return impl_->resolve(args); }
 const EngineStats& Engine::stats() const { return impl_->stats; }
-void Engine::set_link_params(const LinkParams& link) { impl_->config.link = link; }
+void Engine::set_link_params(const LinkParams& link) {
+  impl_->config.link = link;
+  impl_->choices.fill({});  // answers under the old parameters
+}
 std::size_t Engine::references_held() const { return impl_->references_held - impl_->releases->notes.size(); }
 
 }  // namespace weft::collectives
