@@ -909,7 +909,7 @@ struct Engine::Impl {
     const std::size_t n = data.size() / es;
     if (n > 0) reduce_run(op, s, base + pos, data.data(), n);
     in.carry_len = data.size() - n * es;
-    std::memcpy(in.carry, data.data() + n * es, in.carry_len);
+    if (in.carry_len > 0) std::memcpy(in.carry, data.data() + n * es, in.carry_len);
     in.got += data.size();
   }
 

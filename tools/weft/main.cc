@@ -50,6 +50,8 @@ Examples (links are encrypted and authenticated; make keys first):
   weft peer --listen udp://127.0.0.1:7001 --insecure  # plaintext, for the conformance suite
   weft conformance --target udp://127.0.0.1:7001
   weft bench transport --datapath memory --loss 0,0.01 --repeat 1
+  weft bench allreduce --ranks 4 --max-bytes 64M                # encrypted all-reduce, 4 processes
+  weft bench compare --ranks 2,4 --sizes 8,1M,16M,64M           # beside Open MPI and Gloo
 
 Exit status: 0 success, 1 a run failed, 2 usage error.)";
 
@@ -115,7 +117,8 @@ int main(int argc, char** argv) {
   // the heap for reuse instead (inherited by the processes the benchmarks fork).
   mallopt(M_MMAP_THRESHOLD, 512 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  CLI::App app{"weft: a TTPoE-inspired transport. Tools for benchmarking and testing it.", "weft"};
+  CLI::App app{"weft: a TTPoE-inspired encrypted transport and collective library. Tools to benchmark and test them.",
+               "weft"};
   app.footer(std::string(kFooter));
   app.require_subcommand(1);
 
