@@ -16,6 +16,7 @@ EndpointBinding::EndpointBinding(Engine& engine, transport::Endpoint& endpoint,
     if (static_cast<int>(r) != engine_.rank()) ranks_[nodes_[r]] = static_cast<int>(r);
   }
   failed_.assign(nodes_.size(), false);
+  held_.resize(nodes_.size());
   urgent_in_.resize(nodes_.size());
   endpoint_.set_message_sink(this);
 }
@@ -78,25 +79,44 @@ bool EndpointBinding::send_one(Outgoing& out, TimeNs now) {
   return true;
 }
 
+// Messages a full send buffer refused wait per peer, in order, so one slow peer holds back
+// nothing else; abort notices never wait behind data (they have a link of their own), and once
+// the engine has aborted the data still waiting is dropped.
 void EndpointBinding::pump(TimeNs now) {
-  while (!held_.empty()) {
-    Outgoing& out = held_.front();
-    transport::SharedBytes keep = out.bytes;
-    if (!send_one(out, now)) {
-      out.bytes = std::move(keep);
-      return;
+  if (engine_.aborted()) {
+    for (auto& q : held_) q.clear();
+  }
+  for (auto& q : held_) {
+    while (!q.empty()) {
+      Outgoing& out = q.front();
+      transport::SharedBytes keep = out.bytes;
+      if (!send_one(out, now)) {
+        out.bytes = std::move(keep);
+        break;
+      }
+      q.pop_front();
     }
-    held_.pop_front();
   }
   Outgoing out;
   while (engine_.poll_send(out)) {
+    auto& q = held_[static_cast<std::size_t>(out.peer)];
+    if (!out.urgent && !q.empty()) {
+      q.push_back(std::move(out));  // behind what already waits for this peer
+      continue;
+    }
     transport::SharedBytes keep = out.bytes;
     if (!send_one(out, now)) {
       out.bytes = std::move(keep);
-      held_.push_back(std::move(out));
-      return;  // the rest waits behind it, in order
+      q.push_back(std::move(out));
     }
   }
+}
+
+bool EndpointBinding::idle() const {
+  for (const auto& q : held_) {
+    if (!q.empty()) return false;
+  }
+  return !engine_.wants_to_send();
 }
 
 bool EndpointBinding::on_event(transport::Event& ev, TimeNs now) {

@@ -555,8 +555,10 @@ void Communicator::release(OpId id) {
                              " abandoned a pending operation (its Request was destroyed before wait())",
                          impl_->now());
     if (impl_->endpoint) impl_->flush_aborts();
-    impl_->let_go_of_buffers();
   }
+  // A failed operation seen through test()/status() and dropped: as wait() does, the transport
+  // must not keep reading its buffers once the application may free them.
+  if (impl_->engine->status(id).state == OpState::kFailed || impl_->engine->aborted()) impl_->let_go_of_buffers();
   impl_->engine->release(id);
 }
 

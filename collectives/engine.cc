@@ -570,6 +570,15 @@ struct Engine::Impl {
       return id;
     }
     if (!error.empty()) {
+      // A collective that fails here still takes its sequence number: the other ranks may have
+      // posted it validly (a null buffer is this rank's mistake alone), and this rank's next
+      // collectives must still pair with theirs. Those ranks then time out on it, loudly, rather
+      // than pairing with the wrong operation.
+      if (a.collective != Collective::kSend && a.collective != Collective::kRecv) {
+        ++next_coll_seq;
+      } else if (a.peer >= 0 && a.peer < config.size && a.peer != config.rank) {
+        ++(a.collective == Collective::kSend ? next_send_seq : next_recv_seq)[static_cast<std::size_t>(a.peer)];
+      }
       fail(op, OpError::kInvalidArgument,
            where() + ": " + std::string(collective_name(a.collective)) + ": invalid argument: " + error);
       return id;
@@ -869,7 +878,8 @@ struct Engine::Impl {
     if (in.got + bytes.size() > in.expect || (last && in.got + bytes.size() != in.expect)) {
       in.mode = Incoming::Mode::kIdle;
       mismatch(op, from,
-               "rank " + std::to_string(from) + " sent " + (last ? std::to_string(in.got + bytes.size()) : "more than") +
+               "rank " + std::to_string(from) + " sent " +
+                   (last ? std::to_string(in.got + bytes.size()) : "more than " + std::to_string(in.expect)) +
                    " B as segment " + std::to_string(in.seg) + " of " + describe(op) + "; expected " +
                    std::to_string(in.expect) + " B",
                now);
@@ -1157,6 +1167,16 @@ struct Engine::Impl {
              std::to_string(plan.steps.size()) + ", " + std::to_string(op.steps[j].done) + " of " +
              std::to_string(s.segments) + " segments received; rank " + std::to_string(s.peer) +
              " may be stalled, dead, or not calling this collective)";
+    }
+    if (op.unreleased > 0) {
+      int peer = -1;
+      for (std::size_t j = 0; j < plan.steps.size() && peer < 0; ++j) {
+        const Step& s = plan.steps[j];
+        if (s.kind == StepKind::kSend && op.steps[j].released < op.steps[j].done) peer = s.peer;
+      }
+      return "all data received; " + std::to_string(op.unreleased) + " segment(s) sent to rank " +
+             std::to_string(peer) + " not acknowledged (rank " + std::to_string(peer) +
+             " may be stalled or dead)";
     }
     return "all receives done; waiting to send";
   }

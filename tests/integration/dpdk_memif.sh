@@ -33,8 +33,10 @@ timeout 150 "$bin" --role responder --eal "-l 0 $eal --vdev=$vdev,role=server" -
   --sizes "$sizes" --seed "$seed" "${pcap_r[@]}" "${key_r[@]}" "$@" &
 rpid=$!
 # A memif client does not retry a connection the server is not yet listening for: start the
-# sender once the server's socket exists.
-for _ in $(seq 100); do [[ -S $dir/memif.sock ]] && break; kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
+# sender once the server's socket exists (and, encrypted, once the responder has written the key:
+# its EAL may create the socket first).
+ready() { [[ -S $dir/memif.sock ]] && { [[ ${WEFT_ENCRYPT:-0} != 1 ]] || [[ -s $dir/cluster.key ]]; }; }
+for _ in $(seq 100); do ready && break; kill -0 "$rpid" 2>/dev/null || break; sleep 0.1; done
 timeout 150 "$bin" --role sender --eal "-l 1 $eal --vdev=$vdev,role=client" --node 2 --peer 1 \
   --sizes "$sizes" --seed $((seed + 1)) "${pcap_s[@]}" "${key_s[@]}" "$@" &
 spid=$!

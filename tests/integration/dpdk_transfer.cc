@@ -136,6 +136,9 @@ struct Run {
   TimeNs now() const { return clock(); }
 
   explicit Run(const Args& a) : args(a), name(a.role.c_str()) {
+    // The key file first: the sender starts once the memif socket exists (dpdk_memif.sh) and
+    // reads the key right away, while this side's port waits for the link.
+    if (!a.cluster_key.empty() && a.make_cluster_key) weft::crypto::write_cluster_key(a.cluster_key);
     DpdkOptions o;
     o.eal_args = a.eal;
     o.link_timeout_ms = 10000;
@@ -165,7 +168,6 @@ struct Run {
     for (std::size_t b : a.sizes) largest = std::max(largest, b);
     cfg.recv_buffer_bytes = static_cast<std::uint32_t>(std::max<std::size_t>(cfg.recv_buffer_bytes, largest + (1u << 20)));
     if (!a.cluster_key.empty()) {
-      if (a.make_cluster_key) weft::crypto::write_cluster_key(a.cluster_key);
       auto creds = std::make_shared<weft::crypto::Credentials>();
       weft::crypto::load_cluster_key(a.cluster_key, *creds);
       cfg.credentials = creds;

@@ -392,9 +392,9 @@ TEST(CollectiveFaults, MismatchedArgumentsFailEveryRank) {
   }
 }
 
-// (f) Invalid arguments fail at once with kInvalidArgument naming the problem; nothing is sent,
-// the engine is not aborted, and no sequence number is used up: a following collective that every
-// rank posts still works.
+// (f) Invalid arguments fail at once with kInvalidArgument naming the problem; nothing is sent and
+// the engine is not aborted. A refused collective takes its sequence number (see below), so ranks
+// stay paired: a following collective that every rank posts still works.
 TEST(CollectiveFaults, InvalidArgumentsFailAtOnceWithoutSideEffects) {
   constexpr int p = 3;
   CollectiveCluster cl(options(p, 0.0));
@@ -473,7 +473,24 @@ TEST(CollectiveFaults, InvalidArgumentsFailAtOnceWithoutSideEffects) {
     e.release(id);
   }
   EXPECT_EQ(cl.endpoint(0).link_count(), 0u) << "an invalid post opened a link";
-  // Every rank now posts the same valid all-reduce: rank 0's refused posts used no sequence number.
+  // A refused collective still takes its sequence number (the other ranks may have posted it
+  // validly; this rank's later collectives must pair with theirs, and theirs then time out on the
+  // refused one, loudly, instead of pairing with the wrong operation). Here the other ranks refuse
+  // as many collectives of their own, so the next valid all-reduce lines up everywhere.
+  std::size_t collectives_refused = 0;
+  for (const Bad& b : bad) {
+    collectives_refused += b.args.collective != Collective::kSend && b.args.collective != Collective::kRecv ? 1 : 0;
+  }
+  for (int r = 1; r < p; ++r) {
+    for (std::size_t k = 0; k < collectives_refused; ++k) {
+      OpArgs a = args(Collective::kAllReduce, 4);
+      a.dtype = static_cast<DataType>(99);
+      const OpId id = cl.post(r, a);
+      EXPECT_EQ(cl.engine(r).status(id).error, OpError::kInvalidArgument);
+      cl.engine(r).release(id);
+    }
+  }
+  // Every rank now posts the same valid all-reduce.
   OpArgs good;
   good.count = 1001;
   good.op = ReduceOp::kMax;

@@ -48,7 +48,7 @@ class EndpointBinding final : public transport::MessageSink {
 
   int rank_of(transport::NodeId node) const;  // -1 when `node` is not a rank
   transport::NodeId node_of(int rank) const { return nodes_[static_cast<std::size_t>(rank)]; }
-  bool idle() const { return held_.empty() && !engine_.wants_to_send(); }
+  bool idle() const;  // nothing waits to be handed to the endpoint
 
  private:
   bool send_one(Outgoing& out, TimeNs now);
@@ -56,7 +56,7 @@ class EndpointBinding final : public transport::MessageSink {
   transport::Endpoint& endpoint_;
   std::vector<transport::NodeId> nodes_;
   std::unordered_map<transport::NodeId, int> ranks_;
-  std::deque<Outgoing> held_;  // refused for a full send buffer; retried first
+  std::vector<std::deque<Outgoing>> held_;  // per rank: refused for a full send buffer; retried first
   std::vector<bool> failed_;   // per rank: its data link failed (never reopened from here)
   std::vector<std::vector<std::uint8_t>> urgent_in_;  // per rank: abort notice being received
 };

@@ -203,8 +203,10 @@ class Engine {
   int size() const;
 
   // Starts an operation. Never blocks and never throws for bad arguments: the operation then
-  // fails at once with kInvalidArgument (or kAborted when the engine has been aborted). The id
-  // stays valid until release().
+  // fails at once with kInvalidArgument (or kAborted when the engine has been aborted), sending
+  // nothing; a refused collective still takes its place in the sequence, so this rank's later
+  // collectives pair with the other ranks' (which time out on the refused one if they posted it
+  // validly). The id stays valid until release().
   OpId post(const OpArgs& args, TimeNs now);
 
   // A transport message from rank `from` (a peer, never this rank) arrived. Takes the bytes
