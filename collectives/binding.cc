@@ -47,13 +47,6 @@ int EndpointBinding::rank_of(transport::NodeId node) const {
   return it == ranks_.end() ? -1 : it->second;
 }
 
-void EndpointBinding::open_all(TimeNs now) {
-  for (std::size_t r = 0; r < nodes_.size(); ++r) {
-    if (static_cast<int>(r) == engine_.rank()) continue;
-    if (endpoint_.state(nodes_[r], Vc::kData) == LinkState::kClosed) (void)endpoint_.open(nodes_[r], Vc::kData, now);
-  }
-}
-
 // True when the message was taken (sent, or dropped because its peer failed). Abort notices
 // travel on VC 1 (high priority), a link of their own: on VC 2 they would queue behind data the
 // peer has not acknowledged (a stalled peer would never see them).
@@ -123,7 +116,6 @@ bool EndpointBinding::on_event(transport::Event& ev, TimeNs now) {
   const int rank = rank_of(ev.peer);
   if (rank < 0) return false;
   switch (ev.kind) {
-    case EventKind::kMessage: engine_.on_message(rank, std::move(ev.message), now); break;
     case EventKind::kError:
       if (ev.vc != Vc::kData) break;  // the abort channel; the data link decides
       failed_[static_cast<std::size_t>(rank)] = true;
@@ -131,6 +123,7 @@ bool EndpointBinding::on_event(transport::Event& ev, TimeNs now) {
                              std::string(transport::error_name(ev.error)) + (ev.detail.empty() ? "" : ": " + ev.detail),
                              now);
       break;
+    case EventKind::kMessage:  // never with a sink installed (this binding is the endpoint's)
     case EventKind::kOpened:
     case EventKind::kPeerClosing:
     case EventKind::kClosed: break;

@@ -821,7 +821,8 @@ struct Engine::Impl {
       in.got = 0;
       in.carry_len = 0;
       if (auto& next = body_next[static_cast<std::size_t>(from)]; next) {
-        // The payload of a zero-copy send: its header came in the message before.
+        // The payload of a zero-copy send: its header came in the message before (a message of
+      // its own, so the payload streams into place like any other).
         Header h = *next;
         next.reset();
         h.kind = Kind::kData;
@@ -1074,30 +1075,12 @@ struct Engine::Impl {
     abort_all(OpError::kAborted, text, now);
   }
 
-  // `data_link`: the message came on the data link, in order with the headers of zero-copy
-  // sends (false: the abort channel, which carries whole messages of its own).
-  void on_message(int from, std::vector<std::uint8_t>&& bytes, TimeNs now, bool data_link = true) {
+  // A whole message: gathered from the data link's stream (its header in front) or from the abort
+  // channel.
+  void on_message(int from, std::vector<std::uint8_t>&& bytes, TimeNs now) {
     if (from < 0 || from >= config.size || from == config.rank) return;
     resume_blocked();
     drain_releases();
-    if (!data_link) {
-      // nothing to pair with a header
-    } else if (auto& next = body_next[static_cast<std::size_t>(from)]; next) {
-      // A zero-copy send's payload (drivers that deliver whole messages): put its header back.
-      Header h = *next;
-      next.reset();
-      h.kind = Kind::kData;
-      std::vector<std::uint8_t> whole(kHeaderBytes + bytes.size());
-      encode(h, whole.data());
-      if (!bytes.empty()) std::memcpy(whole.data() + kHeaderBytes, bytes.data(), bytes.size());
-      bytes.swap(whole);
-    } else if (bytes.size() == kHeaderBytes && bytes[0] == kVersion && bytes[1] == static_cast<std::uint8_t>(Kind::kHeader)) {
-      Header h;
-      if (decode(bytes, h).empty()) {
-        body_next[static_cast<std::size_t>(from)] = h;
-        return;
-      }
-    }
     Header h;
     if (std::string e = decode(bytes, h); !e.empty()) {
       abort_all(OpError::kAborted, where() + ": malformed collective message from rank " + std::to_string(from) + ": " + e,
@@ -1219,11 +1202,8 @@ const EngineConfig& Engine::config() const { return impl_->config; }
 int Engine::rank() const { return impl_->config.rank; }
 int Engine::size() const { return impl_->config.size; }
 OpId Engine::post(const OpArgs& args, TimeNs now) { return impl_->post(args, now); }
-void Engine::on_message(int from, std::vector<std::uint8_t>&& message, TimeNs now) {
-  impl_->on_message(from, std::move(message), now);
-}
 void Engine::on_urgent_message(int from, std::vector<std::uint8_t>&& message, TimeNs now) {
-  impl_->on_message(from, std::move(message), now, /*data_link=*/false);
+  impl_->on_message(from, std::move(message), now);
 }
 void Engine::on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now) {
   impl_->on_message_data(from, bytes, first, last, now);
@@ -1247,7 +1227,6 @@ bool Engine::poll_send(Outgoing& out) {
   return true;
 }
 bool Engine::wants_to_send() const { return !impl_->outbox.empty(); }
-bool Engine::waiting_for_staging() const { return !impl_->blocked.empty(); }
 void Engine::abort(std::string_view reason, TimeNs now) {
   impl_->abort_all(OpError::kAborted, impl_->where() + " aborted: " + std::string(reason), now);
 }

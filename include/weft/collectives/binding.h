@@ -39,15 +39,12 @@ class EndpointBinding final : public transport::MessageSink {
   // for the next call (in order per peer); any other refusal (the link failed) is reported to the
   // engine as a failed peer.
   void pump(TimeNs now);
-  // Routes one endpoint event: a message from a rank into the engine, a link error to
-  // Engine::on_peer_failed. Returns false for events of nodes that are not ranks (ignored).
+  // Routes one endpoint event: a data link's error to Engine::on_peer_failed (messages never come
+  // as events: they stream through on_message_data). Returns false for events of nodes that are
+  // not ranks (ignored).
   bool on_event(transport::Event& ev, TimeNs now);
-  // Opens the links to every rank this one will talk to directly (all of them), so set-up
-  // errors surface before the first operation. Optional: links also open on first use.
-  void open_all(TimeNs now);
 
   int rank_of(transport::NodeId node) const;  // -1 when `node` is not a rank
-  transport::NodeId node_of(int rank) const { return nodes_[static_cast<std::size_t>(rank)]; }
   bool idle() const;  // nothing waits to be handed to the endpoint
 
  private:

@@ -6,7 +6,7 @@
 // and calls it back when its timer expires:
 //
 //   OpId id = engine.post(args, now);             // start an operation (returns at once)
-//   engine.on_message(from_rank, bytes, now);     // a transport message from a peer arrived
+//   engine.on_message_data(from, bytes, first, last, now);  // message bytes from a peer, in order
 //   while (engine.poll_send(out)) transport.send(out.peer, out.bytes);
 //   engine.on_timer(now);                         // at or after engine.next_timer()
 //   engine.status(id) / engine.release(id)        // completion, error detail
@@ -209,13 +209,11 @@ class Engine {
   // validly). The id stays valid until release().
   OpId post(const OpArgs& args, TimeNs now);
 
-  // A transport message from rank `from` (a peer, never this rank) arrived. Takes the bytes
-  // (consumed in place, or kept until the step that needs them can run). A malformed message
-  // or one for an operation this rank never posts is an error that aborts the engine naming it.
-  void on_message(int from, std::vector<std::uint8_t>&& message, TimeNs now);
-  // The same message in pieces, as the transport receives them in order (transport::MessageSink):
-  // `first` marks a message's first bytes, `last` its end. Bytes are used during the call only;
-  // a message that may be consumed at once is copied or reduced into place from them.
+  // Bytes of a transport message from rank `from` (a peer, never this rank), in order, as the
+  // transport receives them (transport::MessageSink): `first` marks a message's first bytes,
+  // `last` its end. Bytes are used during the call only: a message that may be consumed at once is
+  // copied or reduced into place from them, others are gathered. A malformed message, or one for
+  // an operation this rank never posts, is an error that aborts the engine naming it.
   void on_message_data(int from, std::span<const std::uint8_t> bytes, bool first, bool last, TimeNs now);
   // A whole message from the abort channel (Outgoing::urgent; EndpointBinding: VC 1), which is
   // not ordered with the data link's messages.
@@ -230,9 +228,6 @@ class Engine {
   // The next message to send, if any.
   bool poll_send(Outgoing& out);
   bool wants_to_send() const;
-  // True while an operation waits for the transport to release send staging (acknowledgements);
-  // poll_send() retries it.
-  bool waiting_for_staging() const;
 
   // Fails every pending operation (kAborted, with `reason`), tells every peer, and refuses new
   // operations. Idempotent; never blocks.
