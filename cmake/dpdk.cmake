@@ -23,7 +23,7 @@ endif()
 
 set(_weft_root ${CMAKE_CURRENT_LIST_DIR}/..)
 
-add_library(weft_dpdk ${_weft_root}/transport/datapath/dpdk/datapath.cc)
+add_library(weft_dpdk ${_weft_root}/transport/datapath/dpdk/datapath.cc ${_weft_root}/collectives/memif_mesh.cc)
 add_library(weft::dpdk ALIAS weft_dpdk)
 set_target_properties(weft_dpdk PROPERTIES OUTPUT_NAME weft-dpdk)
 target_link_libraries(weft_dpdk PUBLIC weft PRIVATE PkgConfig::DPDK)
@@ -52,7 +52,7 @@ if(WEFT_BUILD_TESTS)
   target_link_libraries(dpdk_datapath_test PRIVATE weft_dpdk PkgConfig::DPDK)
   weft_warnings(dpdk_datapath_test)
   set(_weft_dpdk_cases loopback vlan_pcp no_vlan partial_tx pcap tsc_clock eal_twice eal_bad_args bad_port
-                       link_timeout)
+                       link_timeout link_down)
   foreach(case ${_weft_dpdk_cases})
     add_test(NAME dpdk_datapath_${case} COMMAND dpdk_datapath_test ${case})
     set_tests_properties(dpdk_datapath_${case} PROPERTIES LABELS serial RUN_SERIAL TRUE TIMEOUT 60)

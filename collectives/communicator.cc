@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <cstdio>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "weft/collectives/binding.h"
@@ -18,6 +20,7 @@
 #include "weft/crypto/credentials.h"
 #include "weft/transport/datapath.h"
 #include "weft/transport/endpoint.h"
+#include "weft/transport/pcap.h"
 #include "weft/transport/udp_datapath.h"
 
 namespace weft::collectives {
@@ -25,6 +28,14 @@ namespace weft::collectives {
 using transport::TimeNs;
 
 namespace {
+
+// 16 hex digits from the OS's random source: names this job's rendezvous (memif sockets).
+std::string random_token() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
+}
 
 std::optional<std::string> getenv_string(const char* name) {
   const char* v = std::getenv(name);
@@ -55,7 +66,11 @@ struct Communicator::Impl {
   CommOptions options;
   int rank = 0, size = 1;
   std::unique_ptr<Store> store;
+  std::unique_ptr<transport::PcapWriter> pcap;  // WEFT_PCAP_DIR; outlives the datapaths below
   std::unique_ptr<transport::UdpDatapath> udp;
+  std::unique_ptr<CommDatapath> custom;  // CommOptions::datapath's, instead of udp
+  std::string datapath_name = "udp";
+  bool polled = false;  // the datapath has no descriptor to sleep on: waits poll and yield
   std::unique_ptr<transport::FaultShim> shim;
   std::unique_ptr<transport::Endpoint> endpoint;
   std::unique_ptr<transport::Driver> driver;
@@ -78,7 +93,10 @@ struct Communicator::Impl {
     binding->pump(t);
     const TimeNs next = engine->next_timer();
     if (next != transport::kNever) max_wait_ns = std::min(max_wait_ns, std::max<TimeNs>(0, next - t));
+    const std::uint64_t seen = driver->frames_received();
     driver->step_at(t, max_wait_ns);
+    // A polled datapath returns at once: give the core away when idle (ranks may share it).
+    if (polled && max_wait_ns > 0 && driver->frames_received() == seen && !options.busy_poll) ::sched_yield();
     t = now();
     while (auto ev = endpoint->poll_event()) {
       if (ev->kind == transport::EventKind::kClosed || ev->kind == transport::EventKind::kError) {
@@ -111,7 +129,7 @@ struct Communicator::Impl {
     TimeNs spin_until = now() + spin_ns;
     std::uint64_t seen = driver->frames_received();
     while (!engine->done(id)) {
-      const bool spinning = !options.busy_poll && now() < spin_until;
+      const bool spinning = !options.busy_poll && (polled || now() < spin_until);
       step(spinning || options.busy_poll ? 0 : 10'000'000);
       if (driver->frames_received() != seen) {
         seen = driver->frames_received();
@@ -123,54 +141,87 @@ struct Communicator::Impl {
   }
 
   std::string node_text(int r) const {
-    return "rank " + std::to_string(r) + " at udp://" + addresses[static_cast<std::size_t>(r)];
+    return "rank " + std::to_string(r) + " at " + addresses[static_cast<std::size_t>(r)];
   }
 
   void bootstrap() {
     const TimeNs started = now();
     const TimeNs deadline = started + ms_to_ns(options.bootstrap_timeout);
-    // Sockets and addresses.
-    transport::UdpOptions uo;
-    uo.bind = options.bind_host + ":0";
-    udp = std::make_unique<transport::UdpDatapath>(uo);
-    transport::Datapath* dp = udp.get();
-    if (options.send_loss > 0) {
-      transport::FaultShim::Faults f;
-      f.loss = options.send_loss;
-      shim = std::make_unique<transport::FaultShim>(*udp, f, options.fault_seed + static_cast<std::uint64_t>(rank));
-      dp = shim.get();
-    }
+    auto time_left = [&] { return std::chrono::milliseconds(std::max<TimeNs>(1, (deadline - now()) / 1'000'000)); };
     const bool secure = options.endpoint.credentials != nullptr;
+    const bool own_udp = !options.datapath.make;
+    datapath_name = own_udp ? "udp" : options.datapath.name;
     const std::string mode = std::string(secure ? "encrypted" : "plaintext") + " segment=" +
-                             std::to_string(options.segment_bytes) + " version=1";
+                             std::to_string(options.segment_bytes) + " datapath=" + datapath_name + " version=1";
     addresses.assign(static_cast<std::size_t>(size), "");
-    addresses[static_cast<std::size_t>(rank)] = transport::format_udp_address(udp->local_address());
     nodes.assign(static_cast<std::size_t>(size), 0);
+    // Settings first: ranks that disagree stop here, before a datapath waits for its peers.
+    std::string job;
     if (size > 1) {
       store = open_store(options.launch.store, rank, size, options.bootstrap_timeout);
-      store->set("weft/addr/" + std::to_string(rank), addresses[static_cast<std::size_t>(rank)]);
       store->set("weft/mode/" + std::to_string(rank), mode);
+      if (rank == 0) store->set("weft/job", random_token());
+      job = store->get("weft/job", time_left());
       for (int r = 0; r < size; ++r) {
         if (r == rank) continue;
-        const auto left = std::chrono::milliseconds(std::max<TimeNs>(1, (deadline - now()) / 1'000'000));
-        addresses[static_cast<std::size_t>(r)] = store->get("weft/addr/" + std::to_string(r), left);
-        const std::string theirs = store->get("weft/mode/" + std::to_string(r), left);
+        const std::string theirs = store->get("weft/mode/" + std::to_string(r), time_left());
         if (theirs != mode) {
           throw std::runtime_error("rank " + std::to_string(rank) + " (" + mode + ") and rank " + std::to_string(r) +
                                    " (" + theirs +
                                    ") were started with different settings: every rank must be encrypted with "
-                                   "the same keys, or every rank plaintext, with the same segment size");
+                                   "the same keys, or every rank plaintext, with the same segment size and datapath");
         }
-        std::string err;
-        const auto addr = transport::parse_udp_address(addresses[static_cast<std::size_t>(r)], err);
-        if (!addr) throw std::runtime_error("rank " + std::to_string(r) + " published a bad address: " + err);
-        nodes[static_cast<std::size_t>(r)] = udp->add_peer(*addr);
       }
+    }
+    transport::Datapath* dp = nullptr;
+    if (own_udp) {
+      transport::UdpOptions uo;
+      uo.bind = options.bind_host + ":0";
+      udp = std::make_unique<transport::UdpDatapath>(uo);
+      dp = udp.get();
+      addresses[static_cast<std::size_t>(rank)] = "udp://" + transport::format_udp_address(udp->local_address());
+      if (size > 1) {
+        store->set("weft/addr/" + std::to_string(rank), transport::format_udp_address(udp->local_address()));
+        for (int r = 0; r < size; ++r) {
+          if (r == rank) continue;
+          const std::string text = store->get("weft/addr/" + std::to_string(r), time_left());
+          addresses[static_cast<std::size_t>(r)] = "udp://" + text;
+          std::string err;
+          const auto addr = transport::parse_udp_address(text, err);
+          if (!addr) throw std::runtime_error("rank " + std::to_string(r) + " published a bad address: " + err);
+          nodes[static_cast<std::size_t>(r)] = udp->add_peer(*addr);
+        }
+      }
+    } else {
+      CommDatapathContext ctx;
+      ctx.rank = rank;
+      ctx.size = size;
+      ctx.store = store.get();
+      ctx.job = job;
+      ctx.timeout = time_left();
+      custom = options.datapath.make(ctx);
+      dp = &custom->datapath();
+      for (int r = 0; r < size; ++r) {
+        nodes[static_cast<std::size_t>(r)] = custom->node_of(r);
+        addresses[static_cast<std::size_t>(r)] = datapath_name + " node " + std::to_string(custom->node_of(r));
+      }
+    }
+    polled = dp->wait_fd() < 0;
+    if (auto dir = getenv_string("WEFT_PCAP_DIR")) {
+      pcap = std::make_unique<transport::PcapWriter>(*dir + "/rank-" + std::to_string(rank) + ".pcap");
+      dp->set_pcap(pcap.get());  // below the fault injection: the frames that really left and came
+    }
+    if (options.send_loss > 0) {
+      transport::FaultShim::Faults f;
+      f.loss = options.send_loss;
+      shim = std::make_unique<transport::FaultShim>(*dp, f, options.fault_seed + static_cast<std::uint64_t>(rank));
+      dp = shim.get();
     }
     // Transport and engine.
     transport::EndpointConfig ec = options.endpoint;
-    ec.encapsulation = transport::wire::Encapsulation::kUdp;
-    ec.node_id = 0xFFFFFF;  // over UDP peers are named by address; our own id is unused
+    ec.encapsulation = dp->encapsulation();
+    // Over UDP peers are named by address and our own id is unused; over Ethernet it is in the TSH.
+    ec.node_id = own_udp ? 0xFFFFFF : nodes[static_cast<std::size_t>(rank)];
     ec.rng_seed ^= static_cast<std::uint64_t>(now()) * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(rank);
     // A whole segment is one transport message: the receive buffer must hold a few of them.
     ec.recv_buffer_bytes = std::max<std::uint32_t>(ec.recv_buffer_bytes,
@@ -234,8 +285,7 @@ struct Communicator::Impl {
       }
       step(std::min<TimeNs>(deadline - t, 10'000'000));
     }
-    const auto left = std::chrono::milliseconds(std::max<TimeNs>(1, (deadline - now()) / 1'000'000));
-    store->barrier("weft/ready", left);
+    meet("weft/ready", deadline);
     if (secure) {
       if (auto info = endpoint->link_info(nodes[static_cast<std::size_t>((rank + 1) % size)], transport::Vc::kData)) {
         security = "encrypted " + std::string(info->suite) + " (" + std::string(info->provider) + ")";
@@ -352,12 +402,66 @@ struct Communicator::Impl {
     endpoint.reset();
     shim.reset();
     udp.reset();
+    custom.reset();
   }
 
   // Gives the abort notices ~100 ms to leave and be acknowledged; never longer.
   void flush_aborts() {
     if (!endpoint) return;
     run_until(now() + 100'000'000, [&] { return all_acknowledged(); });
+  }
+
+  // A barrier through the store that keeps the transport going while it waits: a rank whose
+  // links are open may still owe a peer an answer (its OPEN_ACK was lost and the peer sends its
+  // OPEN again), and a rank blocked in the store would never give it. Throws naming the ranks
+  // that did not arrive by `deadline`.
+  void meet(const std::string& name, TimeNs deadline) {
+    store->set(name + "/" + std::to_string(rank), "1");
+    for (int r = 0; r < size; ++r) {
+      while (true) {
+        try {
+          (void)store->get(name + "/" + std::to_string(r), std::chrono::milliseconds(0));
+          break;
+        } catch (const StoreTimeout&) {
+        }
+        if (now() >= deadline) {
+          std::string missing;
+          for (int q = r; q < size; ++q) {
+            try {
+              (void)store->get(name + "/" + std::to_string(q), std::chrono::milliseconds(0));
+            } catch (const StoreTimeout&) {
+              missing += (missing.empty() ? "" : ", ") + std::to_string(q);
+            }
+          }
+          throw std::runtime_error("rank " + std::to_string(rank) + ": barrier '" + name + "' through store " +
+                                   store->describe() + " timed out; rank(s) " + missing +
+                                   " never arrived (are they running, with the same store and world size?)");
+        }
+        step(1'000'000);  // a millisecond of transport progress between looks at the store
+      }
+    }
+  }
+
+  // A memif peer that goes away frees the shared rings from DPDK's interrupt thread, which can
+  // crash a process still polling them (dpdk_datapath.h). So every rank meets the others after
+  // its links closed, before it lets its ports go; rank 0 keeps the store (it may serve it) until
+  // every rank has passed the meeting. Best effort: a rank that does not come is not waited for
+  // long.
+  void meet_before_teardown(TimeNs deadline) {
+    const TimeNs until = std::min(deadline, now() + 5'000'000'000);
+    try {
+      meet("weft/teardown", until);
+      if (rank != 0) {
+        store->set("weft/left/" + std::to_string(rank), "1");
+      } else {
+        for (int r = 1; r < size; ++r) {
+          const auto left = std::chrono::milliseconds(std::max<TimeNs>(1, (until - now()) / 1'000'000));
+          (void)store->get("weft/left/" + std::to_string(r), left);
+        }
+      }
+    } catch (const std::exception&) {
+      // A rank that did not arrive has gone already (or will time out itself); nothing to protect.
+    }
   }
 
   void finish() {
@@ -381,6 +485,7 @@ struct Communicator::Impl {
     // After an abort the job is over: peers may be dead, so closing gets a short grace only.
     run_until(engine->aborted() ? std::min(deadline, now() + 200'000'000) : deadline,
               [&] { return endpoint->link_count() == 0; });
+    if (custom && store && !engine->aborted()) meet_before_teardown(deadline);
     if (rank == 0 && options.launch.store_temporary && options.launch.store.kind == StoreAddress::Kind::kFile) {
       store.reset();
       std::error_code ec;
@@ -442,8 +547,10 @@ const LinkParams& Communicator::link_params() const { return impl_->link; }
 const Topology& Communicator::topology() const { return impl_->topology; }
 bool Communicator::encrypted() const { return impl_->options.endpoint.credentials != nullptr; }
 std::string Communicator::describe() const {
-  return "rank " + std::to_string(impl_->rank) + " of " + std::to_string(impl_->size) + ", udp " +
-         impl_->addresses[static_cast<std::size_t>(impl_->rank)] + ", " + impl_->security;
+  const std::string where = impl_->custom ? impl_->custom->describe()
+                                          : impl_->addresses[static_cast<std::size_t>(impl_->rank)];
+  return "rank " + std::to_string(impl_->rank) + " of " + std::to_string(impl_->size) + ", " + where + ", " +
+         impl_->security;
 }
 Engine& Communicator::engine() { return *impl_->engine; }
 

@@ -3,6 +3,11 @@
 // an operation, and a rank holding the wrong cluster key. Every rank must either succeed or fail
 // with an error that names the cause, within its timeout; nothing may hang.
 //
+// Built a second time with WEFT_TEST_MEMIF (collective_memif_test): the same scenarios with every
+// rank on a DPDK memif mesh (memif_mesh.h) instead of UDP, minus the harness's own test and the
+// stalled-rank cases (which test the abort channel's timing, not the datapath), plus ranks that
+// disagree on the datapath.
+//
 // Harness: the test process forks one child per rank (no exec). Each child builds a Communicator
 // over a file store in a fresh temporary directory, runs the scenario, and writes one line to its
 // pipe:
@@ -40,6 +45,12 @@
 
 #include "weft/collectives/communicator.h"
 #include "weft/collectives/verify.h"
+#ifdef WEFT_TEST_MEMIF
+#include "weft/collectives/memif_mesh.h"
+#define WEFT_SUITE CollectiveMemif
+#else
+#define WEFT_SUITE CollectiveUdp
+#endif
 #include "weft/crypto/credentials.h"
 #include "weft/transport/datapath.h"
 
@@ -76,9 +87,10 @@ struct RankContext {
   void stop_clock() {
     if (!elapsed_ms) elapsed_ms = ms_since(t0);
   }
-  std::unique_ptr<Communicator> connect() {
+  std::unique_ptr<Communicator> connect() { return connect_with(options); }
+  std::unique_ptr<Communicator> connect_with(const CommOptions& o) {
     try {
-      return Communicator::create(options);
+      return Communicator::create(o);
     } catch (const std::exception& e) {
       stop_clock();
       throw SetupFailed(e.what());
@@ -291,6 +303,9 @@ CommOptions base_options() {
   o.endpoint.retry_budget_us = 2'000'000;
   o.measure_links = false;  // the cost model's defaults: the same on every rank
   o.segment_bytes = 256u << 10;
+#ifdef WEFT_TEST_MEMIF
+  o.datapath = memif_mesh();
+#endif
   return o;
 }
 
@@ -305,9 +320,10 @@ void use_key(CommOptions& o, std::shared_ptr<const crypto::Credentials> key) {
   o.endpoint.wall_clock_offset_ns = transport::wall_clock_offset_ns();
 }
 
+#ifndef WEFT_TEST_MEMIF
 // The harness itself: a rank that hangs is killed at the guard time and reported as such; the
 // others' reports still come back.
-TEST(CollectiveUdp, HarnessKillsHungRanks) {
+TEST(WEFT_SUITE, HarnessKillsHungRanks) {
   Job job;
   job.name = "harness: rank 1 hangs";
   job.size = 2;
@@ -325,6 +341,7 @@ TEST(CollectiveUdp, HarnessKillsHungRanks) {
   EXPECT_TRUE(reports[1].killed_by_guard);
   EXPECT_EQ(reports[1].signal, SIGKILL);
 }
+#endif  // WEFT_TEST_MEMIF
 
 // ---- (a) correctness --------------------------------------------------------------------------
 
@@ -526,8 +543,9 @@ void correctness(bool encrypted) {
   }
 }
 
+#ifndef WEFT_TEST_MEMIF
 // The generated set really covers every allowed pair (and is not much larger than it must be).
-TEST(CollectiveUdp, PairwiseCasesCoverEveryPair) {
+TEST(WEFT_SUITE, PairwiseCasesCoverEveryPair) {
   const std::vector<Row> rows = pairwise_cases();
   std::set<std::tuple<int, int, int, int>> seen;
   for (const Row& r : rows) {
@@ -555,14 +573,15 @@ TEST(CollectiveUdp, PairwiseCasesCoverEveryPair) {
   std::printf("%zu cases cover %zu pairs\n", rows.size(), want);
   EXPECT_LE(rows.size(), 100u);
 }
+#endif  // WEFT_TEST_MEMIF
 
-TEST(CollectiveUdp, CorrectPlaintext) { correctness(false); }
-TEST(CollectiveUdp, CorrectEncrypted) { correctness(true); }
+TEST(WEFT_SUITE, CorrectPlaintext) { correctness(false); }
+TEST(WEFT_SUITE, CorrectEncrypted) { correctness(true); }
 
 // ---- (b) loss -----------------------------------------------------------------------------------
 
 // Every rank drops 5 % of the frames it sends; a 4 MiB all-reduce on 4 ranks is still exact.
-TEST(CollectiveUdp, FivePercentSendLoss) {
+TEST(WEFT_SUITE, FivePercentSendLoss) {
   Job job;
   job.name = "5% send loss";
   job.size = 4;
@@ -603,7 +622,7 @@ TEST(CollectiveUdp, FivePercentSendLoss) {
 
 // Rank 2 posts an all-reduce and kills itself. The others fail within the operation timeout plus
 // slack, naming rank 2 (its link failed after the retry budget) or a timeout.
-TEST(CollectiveUdp, KilledRankFailsTheOthers) {
+TEST(WEFT_SUITE, KilledRankFailsTheOthers) {
   constexpr int kDead = 2;
   constexpr double kLimitMs = 6000;  // op timeout 3 s, retry budget 1 s, plus slack
   Job job;
@@ -639,6 +658,7 @@ TEST(CollectiveUdp, KilledRankFailsTheOthers) {
   }
 }
 
+#ifndef WEFT_TEST_MEMIF  // the stalled-rank cases test the abort channel's timing over UDP
 // ---- (d) stalled rank ---------------------------------------------------------------------------
 //
 // Rank 1 sleeps 5 s before posting a 1 MiB ring all-reduce that ranks 0 and 2 posted at once. In
@@ -700,7 +720,7 @@ void expect_stall_outcome(const std::vector<RankReport>& reports) {
 // Rank 2 times out first (1.5 s; rank 0 would at 2 s) and tells everyone; its link to the sleeper
 // carries no data, so the notice waits in the sleeper's socket, and the sleeper fails at once when
 // it wakes and posts.
-TEST(CollectiveUdp, StalledRankTimesOut) {
+TEST(WEFT_SUITE, StalledRankTimesOut) {
   expect_stall_outcome(run_job(stall_job({milliseconds(2000), milliseconds(1500), 2'000'000})));
 }
 
@@ -709,7 +729,7 @@ TEST(CollectiveUdp, StalledRankTimesOut) {
 // so it waits in the sleeper's socket, and rank 2 passes it on as well. The sleeper wakes, posts,
 // and fails at once with kAborted. (Before the notices had a link of their own, the notice queued
 // behind the data and the sleeper waited out its whole timeout.)
-TEST(CollectiveUdp, StalledRankNotToldWhenAbortNoticeIsBlocked) {
+TEST(WEFT_SUITE, StalledRankNotToldWhenAbortNoticeIsBlocked) {
   expect_stall_outcome(run_job(stall_job({milliseconds(1500), milliseconds(2000), 2'000'000})));
 }
 
@@ -717,7 +737,7 @@ TEST(CollectiveUdp, StalledRankNotToldWhenAbortNoticeIsBlocked) {
 // sleeper fails first (peer-failed: correct). The binding does not open that link again (the
 // sleeper would take a new OPEN for a restart of rank 0); the abort notices reach the sleeper on
 // the abort channel, and it fails at once with kAborted naming the real cause, not a restart.
-TEST(CollectiveUdp, StallLongerThanRetryBudget) {
+TEST(WEFT_SUITE, StallLongerThanRetryBudget) {
   const auto reports = run_job(stall_job({milliseconds(1500), milliseconds(1500), 1'000'000}));
   for (const RankReport& r : reports) {
     ASSERT_TRUE(r.reported) << "rank " << r.rank << " did not report";
@@ -735,11 +755,13 @@ TEST(CollectiveUdp, StallLongerThanRetryBudget) {
   }
 }
 
+#endif  // WEFT_TEST_MEMIF
+
 // ---- (e) abort during an operation --------------------------------------------------------------
 
 // Rank 0 posts, stalls 200 ms without progress (so the operation cannot finish), then aborts.
 // Every other rank fails within 1 s of posting, with rank 0's reason.
-TEST(CollectiveUdp, AbortDuringOperation) {
+TEST(WEFT_SUITE, AbortDuringOperation) {
   Job job;
   job.name = "rank 0 aborts";
   job.size = 4;
@@ -774,7 +796,7 @@ TEST(CollectiveUdp, AbortDuringOperation) {
 
 // Rank 2 holds a different cluster key: no link to it authenticates, so Communicator::create
 // throws on every rank, naming the links that did not open, within the bootstrap timeout.
-TEST(CollectiveUdp, WrongClusterKeyFailsStartup) {
+TEST(WEFT_SUITE, WrongClusterKeyFailsStartup) {
   const auto good = new_cluster_key();
   const auto bad = new_cluster_key();
   Job job;
@@ -798,6 +820,65 @@ TEST(CollectiveUdp, WrongClusterKeyFailsStartup) {
     std::printf("  measured: rank %d: create threw after %.0f ms: %s\n", r.rank, r.ms, r.text.c_str());
   }
 }
+
+#ifdef WEFT_TEST_MEMIF
+// ---- (g) ranks that disagree on the datapath ------------------------------------------------------
+
+// Rank 1 is started on UDP, the others on memif: every rank's create() throws at once (the
+// settings are compared before any datapath waits for its peers), naming both settings.
+TEST(WEFT_SUITE, DifferentDatapathsFailStartup) {
+  Job job;
+  job.name = "rank 1 on udp, the others on memif";
+  job.size = 3;
+  job.options = base_options();
+  job.options.bootstrap_timeout = milliseconds(5000);
+  job.tweak = [](int rank, CommOptions& o) {
+    if (rank == 1) o.datapath = CommDatapathFactory{};
+  };
+  job.scenario = [](RankContext& ctx) {
+    auto comm = ctx.connect();
+    ctx.note = "started with mixed datapaths: " + comm->describe();
+  };
+  const auto reports = run_job(job);
+  for (const RankReport& r : reports) {
+    ASSERT_TRUE(r.reported) << "rank " << r.rank << " did not report";
+    EXPECT_FALSE(r.ok) << r.line;
+    EXPECT_EQ(r.kind, "setup") << r.line;
+    EXPECT_NE(r.text.find("datapath=udp"), std::string::npos) << r.line;
+    EXPECT_NE(r.text.find("datapath=memif"), std::string::npos) << r.line;
+    EXPECT_LT(r.ms, 2000) << "a settings mismatch is found before any wait: " << r.line;
+    std::printf("  measured: rank %d: create threw after %.0f ms: %s\n", r.rank, r.ms, r.text.c_str());
+  }
+}
+
+// A second memif Communicator in one process: DPDK cannot bring its EAL up twice, so create()
+// says so instead of failing somewhere inside DPDK.
+TEST(WEFT_SUITE, SecondMeshInOneProcessIsRefused) {
+  Job job;
+  job.name = "two memif communicators in one process";
+  job.size = 2;
+  job.options = base_options();
+  job.scenario = [](RankContext& ctx) {
+    {
+      auto first = ctx.connect();
+      Request b = first->barrier();
+      first->wait(b);
+      first->finish();
+    }
+    CommOptions again = ctx.options;
+    again.launch.store.path += "/again";
+    auto second = ctx.connect_with(again);
+    ctx.note = "a second mesh came up: " + second->describe();
+  };
+  const auto reports = run_job(job);
+  for (const RankReport& r : reports) {
+    ASSERT_TRUE(r.reported) << "rank " << r.rank << " did not report";
+    EXPECT_FALSE(r.ok) << r.line;
+    EXPECT_EQ(r.kind, "setup") << r.line;
+    EXPECT_NE(r.text.find("cannot bring it up twice"), std::string::npos) << r.line;
+  }
+}
+#endif  // WEFT_TEST_MEMIF
 
 }  // namespace
 }  // namespace weft::collectives

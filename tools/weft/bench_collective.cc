@@ -1,5 +1,5 @@
 // `weft bench allreduce|allgather|reducescatter|broadcast|reduce|alltoall`: nccl-tests' table
-// for weft's collectives over UDP, one process per rank.
+// for weft's collectives over UDP (or DPDK memif: --datapath memif), one process per rank.
 //
 // Two ways to start it:
 //   weft bench allreduce --ranks 4 ...           spawns 4 local rank processes itself (fork), with a
@@ -43,6 +43,9 @@
 #include "weft/crypto/select.h"
 #include "weft/transport/config.h"
 #include "weft/transport/datapath.h"
+#ifdef WEFT_HAVE_DPDK
+#include "weft/collectives/memif_mesh.h"
+#endif
 
 namespace weft::tools {
 namespace {
@@ -70,6 +73,7 @@ struct Options {
   double loss = 0;
   bool busy_poll = false;
   bool stats = false;
+  std::string datapath = "udp";
   SecurityOptions security;
 };
 
@@ -132,6 +136,9 @@ int run_rank(const Options& o, const Setup& s, const LaunchInfo& launch) {
   co.busy_poll = o.busy_poll;
   co.send_loss = o.loss;
   if (const char* h = std::getenv("WEFT_BIND_HOST")) co.bind_host = h;
+#ifdef WEFT_HAVE_DPDK
+  if (o.datapath == "memif") co.datapath = memif_mesh();
+#endif
   std::unique_ptr<Communicator> comm;
   try {
     comm = Communicator::create(co);
@@ -376,6 +383,12 @@ int run(Options& o) {
     throw UsageError("--segment-bytes must be a multiple of 8 between 4K and 64M", help);
   }
   if (o.step_factor <= 1.0) throw UsageError("--step-factor must be greater than 1", help);
+  if (o.datapath != "udp" && o.datapath != "memif") {
+    throw UsageError("--datapath '" + o.datapath + "' is not a datapath (udp, memif)", help);
+  }
+#ifndef WEFT_HAVE_DPDK
+  if (o.datapath == "memif") throw UsageError("--datapath memif: this weft was built without DPDK (WEFT_DPDK=OFF)", help);
+#endif
 
   // Where the ranks come from: --ranks spawns; otherwise a launcher's environment.
   std::optional<LaunchInfo> launched;
@@ -418,7 +431,7 @@ int run(Options& o) {
     o.security.cluster_key_fd = key_pipe[0];
   }
   if (!apply_security(o.security, help, /*quiet=*/rank != 0 || o.json, 0, s.endpoint, s.security)) return kExitUsage;
-  if (o.label.empty()) o.label = s.security.encrypted ? "weft-udp-encrypted" : "weft-udp";
+  if (o.label.empty()) o.label = "weft-" + o.datapath + (s.security.encrypted ? "-encrypted" : "");
   if (s.security.encrypted && rank == 0) {
     // The AEAD ceiling: the provider links would use for AES-256-GCM (else ChaCha20-Poly1305).
     const crypto::AeadProvider* prov = s.endpoint.credentials->aes256gcm != nullptr
@@ -477,10 +490,14 @@ void register_bench_collectives(CLI::App& bench, Action& action) {
         ->capture_default_str();
     cmd->add_option("--loss", o->loss, "drop this fraction of every rank's sent frames (fault injection)")
         ->check([](const std::string& t) { return check_probability(t); });
+    cmd->add_option("--datapath", o->datapath,
+                    "udp: a UDP socket per rank (any hosts); memif: a DPDK memif per pair of ranks (one host, "
+                    "shared memory, TTP over Ethernet; every rank polls)")
+        ->capture_default_str();
     cmd->add_flag("--busy-poll", o->busy_poll, "spin instead of sleeping while waiting (needs a core per rank)");
     cmd->add_flag("--json", o->json, "one JSON object per size on stdout instead of the table");
     cmd->add_flag("--stats", o->stats, "each rank prints its engine and transport counters on stderr at the end");
-    cmd->add_option("--label", o->label, "the impl name in --json output (default weft-udp[-encrypted])");
+    cmd->add_option("--label", o->label, "the impl name in --json output (default weft-DATAPATH[-encrypted])");
     add_security_options(*cmd, o->security);
     cmd->footer(
         "Encryption is on by default. --ranks N generates an ephemeral cluster key and hands it to the\n"
@@ -489,6 +506,7 @@ void register_bench_collectives(CLI::App& bench, Action& action) {
         "Examples:\n"
         "  weft bench " + name + " --ranks 4 --min-bytes 8 --max-bytes 64M\n"
         "  weft bench " + name + " --ranks 2 --insecure --algorithm ring -b 1M -e 64M\n"
+        "  weft bench " + name + " --ranks 4 --datapath memif -b 1M -e 64M   (shared memory via DPDK)\n"
         "  weft keygen cluster --out /tmp/c.key && mpirun --allow-run-as-root --oversubscribe -np 4 \\\n"
         "      -x WEFT_STORE=file:///tmp/weft-store weft bench " + name + " --cluster-key /tmp/c.key\n"
         "  (under mpirun on one host WEFT_STORE may be left out: a file store keyed by the job is used)\n\n"

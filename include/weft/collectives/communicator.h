@@ -1,4 +1,5 @@
-// collectives::Communicator — one rank of a job, over UDP: bootstrap, links, and the collective
+// collectives::Communicator — one rank of a job, over UDP (or a datapath given in CommOptions,
+// such as a DPDK memif mesh): bootstrap, links, and the collective
 // Engine, driven from the calling thread (DESIGN.md §5).
 //
 //   auto comm = Communicator::create(CommOptions::from_environment());   // mpirun, torchrun, Slurm, weft
@@ -25,6 +26,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -32,6 +34,7 @@
 #include "weft/collectives/engine.h"
 #include "weft/collectives/launch.h"
 #include "weft/transport/config.h"
+#include "weft/transport/datapath.h"
 
 namespace weft::collectives {
 
@@ -45,8 +48,43 @@ class CollectiveError : public std::runtime_error {
   OpError error_;
 };
 
+class Store;
+
+// A datapath the Communicator runs over instead of its own UDP socket (CommOptions::datapath):
+// one object per rank that reaches every other rank, e.g. a DPDK memif per peer (memif_mesh.h).
+class CommDatapath {
+ public:
+  virtual ~CommDatapath() = default;
+  virtual transport::Datapath& datapath() = 0;
+  // The node id that names rank r in frames (Ethernet: the TSH node id); node_of(own rank) is
+  // this rank's own.
+  virtual transport::NodeId node_of(int rank) const = 0;
+  // For describe(): "memif mesh: 3 ports, socket /tmp/weft-memif-...".
+  virtual std::string describe() const = 0;
+};
+
+// What a CommDatapathFactory is told when the Communicator makes its datapath.
+struct CommDatapathContext {
+  int rank = 0;
+  int size = 1;
+  Store* store = nullptr;  // the job's rendezvous store; null when size == 1
+  std::string job;         // a token unique to this job (rank 0 draws it, the store hands it on)
+  std::chrono::milliseconds timeout{60000};  // for the store and the links to come up
+};
+
+struct CommDatapathFactory {
+  // Compared across ranks at start-up (every rank must use the same datapath): "memif".
+  std::string name;
+  // Throws std::runtime_error naming what failed. Called once per Communicator, after the ranks
+  // agreed on their settings and before any link opens.
+  std::function<std::unique_ptr<CommDatapath>(const CommDatapathContext&)> make;
+};
+
 struct CommOptions {
   LaunchInfo launch;                        // rank, size, store (detect_launch())
+  // The datapath; `make` empty (the default): a UDP socket bound to bind_host. A datapath with no
+  // descriptor to sleep on (DPDK) is polled while waiting, yielding the core between polls.
+  CommDatapathFactory datapath;
   std::string bind_host = "127.0.0.1";      // address the UDP socket binds and publishes
   // Transport settings; credentials == nullptr means plaintext (programs must ask for it).
   transport::EndpointConfig endpoint;

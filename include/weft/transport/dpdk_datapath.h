@@ -58,6 +58,8 @@ struct DpdkOptions {
 struct DpdkStats {
   std::uint64_t tx_frames = 0;           // accepted by the PMD
   std::uint64_t tx_refused = 0;          // offered but not accepted (ring full), returned to caller
+  std::uint64_t tx_link_down = 0;        // not sent because the link was down: dropped, reported as
+                                         // accepted (the transport retransmits, or fails the link)
   std::uint64_t tx_oversize = 0;         // shorter than 14 B or longer than max_frame_bytes: dropped
                                          // (reported as accepted, so the caller does not retry it)
   std::uint64_t rx_frames = 0;           // handed to the caller
@@ -85,6 +87,8 @@ class DpdkDatapath final : public Datapath {
   std::string describe() const override;
 
   const DpdkStats& stats() const { return stats_; }
+  // Whether the port's link is up now (memif: the peer is connected). Does not wait.
+  bool link_up() const;
   // The port's MAC address (informational: weft addresses peers by node id in the TSH).
   std::array<std::uint8_t, 6> mac_address() const;
 
@@ -101,6 +105,16 @@ class DpdkDatapath final : public Datapath {
   DpdkStats stats_;
   std::vector<std::uint8_t> pcap_scratch_;  // a gathered frame made whole for the capture
 };
+
+// Brings this process's EAL up with `eal_args` (as DpdkOptions::eal_args) without configuring a
+// port, for a program that must act between the EAL's device probe and the ports' start (a memif
+// server listens from the probe on; a client connects when its port starts). Throws as the
+// constructor does; throws if the EAL is already up.
+void init_dpdk_eal(const std::vector<std::string>& eal_args);
+// Whether this process's EAL is up.
+bool dpdk_eal_up();
+// The port a device (vdev) name was given, e.g. "net_memif3"; throws std::runtime_error if none.
+std::uint16_t dpdk_port_by_name(const std::string& name);
 
 // Nanoseconds from the TSC (rte_get_tsc_cycles scaled by rte_get_tsc_hz), for
 // Driver::Options::clock; cheaper than clock_gettime on the polling path. The origin is the

@@ -102,6 +102,27 @@ std::uint8_t vc_to_pcp(Vc vc) {
   return 0;
 }
 
+void init_dpdk_eal(const std::vector<std::string>& eal_args) {
+  if (eal_args.empty()) throw std::runtime_error("init_dpdk_eal: no EAL arguments");
+  init_eal(eal_args);
+}
+
+bool dpdk_eal_up() { return g_eal_up; }
+
+std::uint16_t dpdk_port_by_name(const std::string& name) {
+  std::uint16_t port = 0;
+  if (!g_eal_up || rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) {
+    throw std::runtime_error("DPDK has no port named '" + name + "'" +
+                             (g_eal_up ? "" : " (the EAL is not up)") + "; was it given as --vdev=" + name + ",...?");
+  }
+  return port;
+}
+
+bool DpdkDatapath::link_up() const {
+  rte_eth_link link{};
+  return rte_eth_link_get_nowait(options_.port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
 TimeNs tsc_now_ns() {
   if (g_tsc_hz == 0) return monotonic_now_ns();
   const std::uint64_t c = rte_get_tsc_cycles() - g_tsc_origin;
@@ -182,9 +203,7 @@ DpdkDatapath::DpdkDatapath(const DpdkOptions& options) : options_(options) {
 
   if (options_.link_timeout_ms > 0) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.link_timeout_ms);
-    while (true) {
-      rte_eth_link link{};
-      if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) break;
+    while (!link_up()) {
       if (std::chrono::steady_clock::now() >= deadline) {
         rte_eth_dev_stop(port);
         rte_eth_dev_close(port);
@@ -265,8 +284,14 @@ std::size_t DpdkDatapath::tx_burst(std::span<const TxFrame> frames) {
   std::size_t accepted = offered;
   if (sent < count) {
     rte_pktmbuf_free_bulk(tx_mbufs_.data() + sent, static_cast<unsigned>(count - sent));
-    accepted = frame_of[sent];
-    stats_.tx_refused += count - sent;
+    if (link_up()) {
+      accepted = frame_of[sent];  // a full ring: the caller offers the rest again
+      stats_.tx_refused += count - sent;
+    } else {
+      // No peer: the frames are lost, as on a cable with no link. Refusing them would hold every
+      // later frame of the caller (of every port, behind a PortSet) behind a peer that is gone.
+      stats_.tx_link_down += count - sent;
+    }
   }
   stats_.tx_frames += sent;
   if (pcap_ != nullptr) {
