@@ -3,10 +3,11 @@
 // an operation, and a rank holding the wrong cluster key. Every rank must either succeed or fail
 // with an error that names the cause, within its timeout; nothing may hang.
 //
-// Built a second time with WEFT_TEST_MEMIF (collective_memif_test): the same scenarios with every
-// rank on a DPDK memif mesh (memif_mesh.h) instead of UDP, minus the harness's own test and the
-// stalled-rank cases (which test the abort channel's timing, not the datapath), plus ranks that
-// disagree on the datapath.
+// Built twice more, with WEFT_TEST_SHM (collective_shm_test) and WEFT_TEST_MEMIF
+// (collective_memif_test): the same scenarios with every rank on a shared-memory mesh
+// (shm_mesh.h) or a DPDK memif mesh (memif_mesh.h) instead of UDP, minus the harness's own test and
+// the stalled-rank cases (which test the abort channel's timing, not the datapath), plus ranks
+// that disagree on the datapath (and, for memif, a second mesh in one process).
 //
 // Harness: the test process forks one child per rank (no exec). Each child builds a Communicator
 // over a file store in a fresh temporary directory, runs the scenario, and writes one line to its
@@ -45,9 +46,16 @@
 
 #include "weft/collectives/communicator.h"
 #include "weft/collectives/verify.h"
-#ifdef WEFT_TEST_MEMIF
+#if defined(WEFT_TEST_MEMIF)
 #include "weft/collectives/memif_mesh.h"
 #define WEFT_SUITE CollectiveMemif
+#define WEFT_TEST_MESH 1
+#define WEFT_MESH_NAME "memif"
+#elif defined(WEFT_TEST_SHM)
+#include "weft/collectives/shm_mesh.h"
+#define WEFT_SUITE CollectiveShm
+#define WEFT_TEST_MESH 1
+#define WEFT_MESH_NAME "shm"
 #else
 #define WEFT_SUITE CollectiveUdp
 #endif
@@ -303,8 +311,10 @@ CommOptions base_options() {
   o.endpoint.retry_budget_us = 2'000'000;
   o.measure_links = false;  // the cost model's defaults: the same on every rank
   o.segment_bytes = 256u << 10;
-#ifdef WEFT_TEST_MEMIF
+#if defined(WEFT_TEST_MEMIF)
   o.datapath = memif_mesh();
+#elif defined(WEFT_TEST_SHM)
+  o.datapath = shm_mesh();
 #endif
   return o;
 }
@@ -320,7 +330,7 @@ void use_key(CommOptions& o, std::shared_ptr<const crypto::Credentials> key) {
   o.endpoint.wall_clock_offset_ns = transport::wall_clock_offset_ns();
 }
 
-#ifndef WEFT_TEST_MEMIF
+#ifndef WEFT_TEST_MESH
 // The harness itself: a rank that hangs is killed at the guard time and reported as such; the
 // others' reports still come back.
 TEST(WEFT_SUITE, HarnessKillsHungRanks) {
@@ -341,7 +351,7 @@ TEST(WEFT_SUITE, HarnessKillsHungRanks) {
   EXPECT_TRUE(reports[1].killed_by_guard);
   EXPECT_EQ(reports[1].signal, SIGKILL);
 }
-#endif  // WEFT_TEST_MEMIF
+#endif  // WEFT_TEST_MESH
 
 // ---- (a) correctness --------------------------------------------------------------------------
 
@@ -543,7 +553,7 @@ void correctness(bool encrypted) {
   }
 }
 
-#ifndef WEFT_TEST_MEMIF
+#ifndef WEFT_TEST_MESH
 // The generated set really covers every allowed pair (and is not much larger than it must be).
 TEST(WEFT_SUITE, PairwiseCasesCoverEveryPair) {
   const std::vector<Row> rows = pairwise_cases();
@@ -573,7 +583,7 @@ TEST(WEFT_SUITE, PairwiseCasesCoverEveryPair) {
   std::printf("%zu cases cover %zu pairs\n", rows.size(), want);
   EXPECT_LE(rows.size(), 100u);
 }
-#endif  // WEFT_TEST_MEMIF
+#endif  // WEFT_TEST_MESH
 
 TEST(WEFT_SUITE, CorrectPlaintext) { correctness(false); }
 TEST(WEFT_SUITE, CorrectEncrypted) { correctness(true); }
@@ -658,7 +668,7 @@ TEST(WEFT_SUITE, KilledRankFailsTheOthers) {
   }
 }
 
-#ifndef WEFT_TEST_MEMIF  // the stalled-rank cases test the abort channel's timing over UDP
+#ifndef WEFT_TEST_MESH  // the stalled-rank cases test the abort channel's timing over UDP
 // ---- (d) stalled rank ---------------------------------------------------------------------------
 //
 // Rank 1 sleeps 5 s before posting a 1 MiB ring all-reduce that ranks 0 and 2 posted at once. In
@@ -755,7 +765,7 @@ TEST(WEFT_SUITE, StallLongerThanRetryBudget) {
   }
 }
 
-#endif  // WEFT_TEST_MEMIF
+#endif  // WEFT_TEST_MESH
 
 // ---- (e) abort during an operation --------------------------------------------------------------
 
@@ -821,14 +831,14 @@ TEST(WEFT_SUITE, WrongClusterKeyFailsStartup) {
   }
 }
 
-#ifdef WEFT_TEST_MEMIF
+#ifdef WEFT_TEST_MESH
 // ---- (g) ranks that disagree on the datapath ------------------------------------------------------
 
-// Rank 1 is started on UDP, the others on memif: every rank's create() throws at once (the
+// Rank 1 is started on UDP, the others on the mesh: every rank's create() throws at once (the
 // settings are compared before any datapath waits for its peers), naming both settings.
 TEST(WEFT_SUITE, DifferentDatapathsFailStartup) {
   Job job;
-  job.name = "rank 1 on udp, the others on memif";
+  job.name = std::string("rank 1 on udp, the others on ") + WEFT_MESH_NAME;
   job.size = 3;
   job.options = base_options();
   job.options.bootstrap_timeout = milliseconds(5000);
@@ -845,12 +855,15 @@ TEST(WEFT_SUITE, DifferentDatapathsFailStartup) {
     EXPECT_FALSE(r.ok) << r.line;
     EXPECT_EQ(r.kind, "setup") << r.line;
     EXPECT_NE(r.text.find("datapath=udp"), std::string::npos) << r.line;
-    EXPECT_NE(r.text.find("datapath=memif"), std::string::npos) << r.line;
+    EXPECT_NE(r.text.find(std::string("datapath=") + WEFT_MESH_NAME), std::string::npos) << r.line;
     EXPECT_LT(r.ms, 2000) << "a settings mismatch is found before any wait: " << r.line;
     std::printf("  measured: rank %d: create threw after %.0f ms: %s\n", r.rank, r.ms, r.text.c_str());
   }
 }
 
+#endif  // WEFT_TEST_MESH
+
+#ifdef WEFT_TEST_MEMIF
 // A second memif Communicator in one process: DPDK cannot bring its EAL up twice, so create()
 // says so instead of failing somewhere inside DPDK.
 TEST(WEFT_SUITE, SecondMeshInOneProcessIsRefused) {

@@ -1,5 +1,5 @@
 // `weft bench allreduce|allgather|reducescatter|broadcast|reduce|alltoall`: nccl-tests' table
-// for weft's collectives over UDP (or DPDK memif: --datapath memif), one process per rank.
+// for weft's collectives over UDP (or shared memory: --datapath shm|memif), one process per rank.
 //
 // Two ways to start it:
 //   weft bench allreduce --ranks 4 ...           spawns 4 local rank processes itself (fork), with a
@@ -38,6 +38,7 @@
 #include "tools/weft/net.h"
 #include "weft/collectives/communicator.h"
 #include "weft/collectives/cost_model.h"
+#include "weft/collectives/shm_mesh.h"
 #include "weft/collectives/verify.h"
 #include "weft/crypto/credentials.h"
 #include "weft/crypto/select.h"
@@ -136,6 +137,7 @@ int run_rank(const Options& o, const Setup& s, const LaunchInfo& launch) {
   co.busy_poll = o.busy_poll;
   co.send_loss = o.loss;
   if (const char* h = std::getenv("WEFT_BIND_HOST")) co.bind_host = h;
+  if (o.datapath == "shm") co.datapath = shm_mesh();
 #ifdef WEFT_HAVE_DPDK
   if (o.datapath == "memif") co.datapath = memif_mesh();
 #endif
@@ -383,8 +385,8 @@ int run(Options& o) {
     throw UsageError("--segment-bytes must be a multiple of 8 between 4K and 64M", help);
   }
   if (o.step_factor <= 1.0) throw UsageError("--step-factor must be greater than 1", help);
-  if (o.datapath != "udp" && o.datapath != "memif") {
-    throw UsageError("--datapath '" + o.datapath + "' is not a datapath (udp, memif)", help);
+  if (o.datapath != "udp" && o.datapath != "shm" && o.datapath != "memif") {
+    throw UsageError("--datapath '" + o.datapath + "' is not a datapath (udp, shm, memif)", help);
   }
 #ifndef WEFT_HAVE_DPDK
   if (o.datapath == "memif") throw UsageError("--datapath memif: this weft was built without DPDK (WEFT_DPDK=OFF)", help);
@@ -491,8 +493,8 @@ void register_bench_collectives(CLI::App& bench, Action& action) {
     cmd->add_option("--loss", o->loss, "drop this fraction of every rank's sent frames (fault injection)")
         ->check([](const std::string& t) { return check_probability(t); });
     cmd->add_option("--datapath", o->datapath,
-                    "udp: a UDP socket per rank (any hosts); memif: a DPDK memif per pair of ranks (one host, "
-                    "shared memory, TTP over Ethernet; every rank polls)")
+                    "udp: a UDP socket per rank (any hosts); shm: weft's shared-memory link per pair of ranks "
+                    "(one host; every rank polls); memif: a DPDK memif per pair of ranks (one host; polls)")
         ->capture_default_str();
     cmd->add_flag("--busy-poll", o->busy_poll, "spin instead of sleeping while waiting (needs a core per rank)");
     cmd->add_flag("--json", o->json, "one JSON object per size on stdout instead of the table");
@@ -506,7 +508,7 @@ void register_bench_collectives(CLI::App& bench, Action& action) {
         "Examples:\n"
         "  weft bench " + name + " --ranks 4 --min-bytes 8 --max-bytes 64M\n"
         "  weft bench " + name + " --ranks 2 --insecure --algorithm ring -b 1M -e 64M\n"
-        "  weft bench " + name + " --ranks 4 --datapath memif -b 1M -e 64M   (shared memory via DPDK)\n"
+        "  weft bench " + name + " --ranks 4 --datapath shm -b 1M -e 64M    (ranks on one host, shared memory)\n"
         "  weft keygen cluster --out /tmp/c.key && mpirun --allow-run-as-root --oversubscribe -np 4 \\\n"
         "      -x WEFT_STORE=file:///tmp/weft-store weft bench " + name + " --cluster-key /tmp/c.key\n"
         "  (under mpirun on one host WEFT_STORE may be left out: a file store keyed by the job is used)\n\n"

@@ -2,7 +2,7 @@
 // the same machine in the same run.
 //
 // Every measurement is a child process measuring one size: `weft bench <collective> --ranks N
-// --json` (weft forks one process per rank), or mpirun starting weft_peer_mpi or weft_peer_gloo
+// --json [--datapath memif]` (weft forks one process per rank), or mpirun starting weft_peer_mpi or weft_peer_gloo
 // (bench/peers: the same command line, the same measurement, the same JSON line). Runs are
 // interleaved so that drift on the machine (clock frequency, other load) lands on every
 // implementation alike:
@@ -70,14 +70,32 @@ constexpr auto kLingerAfterExit = std::chrono::seconds(10);
 // Between SIGTERM and SIGKILL to a child's process group.
 constexpr auto kTermGrace = std::chrono::seconds(5);
 
-enum class Impl : std::uint8_t { kWeft, kWeftEncrypted, kOpenMpiTcp, kOpenMpiShm, kGloo };
-constexpr std::array<Impl, 5> kAllImpls = {Impl::kWeft, Impl::kWeftEncrypted, Impl::kOpenMpiTcp, Impl::kOpenMpiShm,
-                                           Impl::kGloo};
+enum class Impl : std::uint8_t {
+  kWeft, kWeftEncrypted, kWeftShm, kWeftShmEncrypted, kWeftMemif, kWeftMemifEncrypted, kOpenMpiTcp, kOpenMpiShm, kGloo
+};
+constexpr std::array<Impl, 9> kAllImpls = {Impl::kWeft,       Impl::kWeftEncrypted, Impl::kWeftShm,
+                                           Impl::kWeftShmEncrypted, Impl::kWeftMemif, Impl::kWeftMemifEncrypted,
+                                           Impl::kOpenMpiTcp, Impl::kOpenMpiShm, Impl::kGloo};
+
+bool is_encrypted_weft(Impl i) {
+  return i == Impl::kWeftEncrypted || i == Impl::kWeftShmEncrypted || i == Impl::kWeftMemifEncrypted;
+}
+bool is_weft(Impl i) { return is_encrypted_weft(i) || i == Impl::kWeft || i == Impl::kWeftShm || i == Impl::kWeftMemif; }
+// The weft datapath an implementation runs over.
+std::string datapath_of(Impl i) {
+  if (i == Impl::kWeftShm || i == Impl::kWeftShmEncrypted) return "shm";
+  if (i == Impl::kWeftMemif || i == Impl::kWeftMemifEncrypted) return "memif";
+  return "udp";
+}
 
 std::string impl_name(Impl i) {
   switch (i) {
     case Impl::kWeft: return "weft";
     case Impl::kWeftEncrypted: return "weft-encrypted";
+    case Impl::kWeftShm: return "weft-shm";
+    case Impl::kWeftShmEncrypted: return "weft-shm-encrypted";
+    case Impl::kWeftMemif: return "weft-memif";
+    case Impl::kWeftMemifEncrypted: return "weft-memif-encrypted";
     case Impl::kOpenMpiTcp: return "openmpi-tcp";
     case Impl::kOpenMpiShm: return "openmpi-shm";
     case Impl::kGloo: return "gloo";
@@ -379,6 +397,12 @@ std::string impl_description(Impl i, const Programs& p) {
     case Impl::kWeft: return "plaintext (--insecure); UDP on loopback, one process per rank";
     case Impl::kWeftEncrypted:
       return p.aead_suite + " via libsodium (--aead-provider libsodium); UDP on loopback, one process per rank";
+    case Impl::kWeftShm: return "plaintext (--insecure); weft's shared-memory link per pair of ranks (--datapath shm), polled";
+    case Impl::kWeftShmEncrypted:
+      return p.aead_suite + " via libsodium; weft's shared-memory link per pair of ranks (--datapath shm), polled";
+    case Impl::kWeftMemif: return "plaintext (--insecure); DPDK memif per pair of ranks (--datapath memif), polled";
+    case Impl::kWeftMemifEncrypted:
+      return p.aead_suite + " via libsodium; DPDK memif per pair of ranks (--datapath memif), polled";
     case Impl::kOpenMpiTcp:
       return p.mpi_version + " over TCP on lo (--mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include lo)";
     case Impl::kOpenMpiShm: return p.mpi_version + ", its default transports (shared memory between local ranks)";
@@ -405,12 +429,13 @@ Command command_for(Impl impl, const Programs& p, const std::string& collective,
                                            "--seconds", seconds_text};
   Command c;
   auto add = [&c](const std::vector<std::string>& v) { c.argv.insert(c.argv.end(), v.begin(), v.end()); };
-  if (impl == Impl::kWeft || impl == Impl::kWeftEncrypted) {
+  if (is_weft(impl)) {
     add({p.self.string(), "bench", collective, "--ranks", std::to_string(ranks), "--json", "--min-bytes", size,
          "--max-bytes", size, "--seconds", seconds_text});
     c.exec_path = "/proc/self/exe";
-    if (impl == Impl::kWeft) add({"--insecure"});
-    else add({"--aead-provider", "libsodium"});
+    if (datapath_of(impl) != "udp") add({"--datapath", datapath_of(impl)});
+    if (is_encrypted_weft(impl)) add({"--aead-provider", "libsodium"});
+    else add({"--insecure"});
   } else {
     add({p.mpirun.string(), "--allow-run-as-root", "--oversubscribe", "-np", std::to_string(ranks)});
     if (impl == Impl::kOpenMpiTcp) add({"--mca", "pml", "ob1", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", "lo"});
@@ -477,8 +502,8 @@ RunResult record_run(const ChildOutcome& child, Impl impl, Cell& cell, std::stri
       why = std::to_string(wrong.get<std::uint64_t>()) + " wrong elements (\"wrong\" in its JSON line)";
       return RunResult::kFailed;
     }
-    if (impl == Impl::kWeft || impl == Impl::kWeftEncrypted) {
-      const bool want = impl == Impl::kWeftEncrypted;
+    if (is_weft(impl)) {
+      const bool want = is_encrypted_weft(impl);
       if (row->value("encrypted", !want) != want) {
         why = std::string("its JSON line says \"encrypted\": ") + (want ? "false" : "true");
         return RunResult::kFailed;
@@ -541,11 +566,39 @@ struct Plan {
   int rounds = 0;
 };
 
+// An encrypted weft cell against the AEAD ceiling it printed.
+struct CeilingVerdict {
+  std::optional<double> ceiling, ratio;
+  std::string target = "-";
+};
+
 // One table row's derived values.
 struct RowVerdict {
-  std::optional<double> vs_tcp, vs_gloo, ceiling, enc_vs_ceiling;
-  std::string target = "-", enc_target = "-";
+  std::optional<double> vs_tcp, vs_gloo;
+  std::string target = "-";
+  std::map<Impl, CeilingVerdict> ceilings;            // per encrypted weft implementation
+  std::map<Impl, std::optional<double>> vs_mpi_shm;  // weft-shm, weft-memif against openmpi-shm
 };
+
+// The short name of an encrypted weft implementation's target column ("enc-target", ...).
+std::string ceiling_target_name(Impl i) {
+  const std::string d = datapath_of(i);
+  return d == "udp" ? "enc-target" : d + "-enc-target";
+}
+
+CeilingVerdict judge_ceiling(const Cell* enc, std::uint64_t bytes) {
+  CeilingVerdict v;
+  if (enc == nullptr || !busbw_row(bytes)) return v;
+  if (!enc->ceiling_gbps.empty()) v.ceiling = median(enc->ceiling_gbps);
+  const std::optional<double> e = cell_median(enc, bytes);
+  if (e && v.ceiling && *v.ceiling > 0) v.ratio = *e / *v.ceiling;
+  if (busbw_target_size(bytes)) {
+    if (enc->failed > 0) v.target = "FAIL";
+    else if (!v.ratio) v.target = "n/a";
+    else v.target = *v.ratio >= kTargetCeilingRatio ? "PASS" : "FAIL";
+  }
+  return v;
+}
 
 RowVerdict judge_row(const Plan& plan, const std::map<CellKey, Cell>& cells, const std::string& coll, int ranks,
                      std::uint64_t bytes) {
@@ -555,12 +608,16 @@ RowVerdict judge_row(const Plan& plan, const std::map<CellKey, Cell>& cells, con
     return it == cells.end() ? nullptr : &it->second;
   };
   const Cell* weft = find(Impl::kWeft);
-  const Cell* enc = find(Impl::kWeftEncrypted);
   const Cell* tcp = find(Impl::kOpenMpiTcp);
   const Cell* gloo = find(Impl::kGloo);
   RowVerdict v;
   v.vs_tcp = weft_ratio(cell_median(weft, bytes), cell_median(tcp, bytes), bytes);
   v.vs_gloo = weft_ratio(cell_median(weft, bytes), cell_median(gloo, bytes), bytes);
+  for (Impl i : {Impl::kWeftShm, Impl::kWeftMemif}) {
+    if (find(i) != nullptr && find(Impl::kOpenMpiShm) != nullptr) {
+      v.vs_mpi_shm[i] = weft_ratio(cell_median(find(i), bytes), cell_median(find(Impl::kOpenMpiShm), bytes), bytes);
+    }
+  }
   // Plaintext target: weft against each comparison present in this run.
   std::vector<std::pair<const Cell*, std::optional<double>>> against;
   if (busbw_row(bytes) && busbw_target_size(bytes)) {
@@ -579,15 +636,8 @@ RowVerdict judge_row(const Plan& plan, const std::map<CellKey, Cell>& cells, con
     }
     v.target = failed ? "FAIL" : missing ? "n/a" : pass ? "PASS" : "FAIL";
   }
-  if (enc != nullptr && busbw_row(bytes)) {
-    if (!enc->ceiling_gbps.empty()) v.ceiling = median(enc->ceiling_gbps);
-    const std::optional<double> e = cell_median(enc, bytes);
-    if (e && v.ceiling && *v.ceiling > 0) v.enc_vs_ceiling = *e / *v.ceiling;
-    if (busbw_target_size(bytes)) {
-      if (enc->failed > 0) v.enc_target = "FAIL";
-      else if (!v.enc_vs_ceiling) v.enc_target = "n/a";
-      else v.enc_target = *v.enc_vs_ceiling >= kTargetCeilingRatio ? "PASS" : "FAIL";
-    }
+  for (Impl i : plan.impls) {
+    if (is_encrypted_weft(i)) v.ceilings[i] = judge_ceiling(find(i), bytes);
   }
   return v;
 }
@@ -610,16 +660,26 @@ void print_table(const Plan& plan, const Programs& progs, const Options& o, cons
               "below (lower is better)\n",
               bytes_text(kBusbwFromBytes).c_str());
   const bool ratios = has(Impl::kWeft) && (has(Impl::kOpenMpiTcp) || has(Impl::kGloo));
-  const bool enc = has(Impl::kWeftEncrypted);
+  std::vector<Impl> encrypted, vs_shm;
+  for (Impl i : plan.impls) {
+    if (is_encrypted_weft(i)) encrypted.push_back(i);
+    if ((i == Impl::kWeftShm || i == Impl::kWeftMemif) && has(Impl::kOpenMpiShm)) vs_shm.push_back(i);
+  }
+  const bool enc = !encrypted.empty();
   if (ratios) {
     std::printf("# weft/openmpi-tcp, weft/gloo: busbw ratio, or for time the other's time / weft's (> 1: weft is "
                 "better)\n");
     std::printf("# target (plaintext): busbw ratios >= 1.0 at 1, 16 and 64 MiB; 8 B all-reduce time <= "
                 "openmpi-tcp's\n");
   }
+  if (!vs_shm.empty()) {
+    std::printf("# shm/openmpi-shm, memif/openmpi-shm: weft-shm and weft-memif against Open MPI's shared memory, "
+                "the same way (reported, no target)\n");
+  }
   if (enc) {
-    std::printf("# ceiling: the AEAD ceiling weft-encrypted prints (AEAD GB/s per core x cores / ranks / 2, median); "
-                "enc-target: weft-encrypted busbw >= %.1f x ceiling at 1, 16 and 64 MiB\n",
+    std::printf("# ceiling: the AEAD ceiling an encrypted weft run prints (AEAD GB/s per core x cores / ranks / 2, "
+                "median); enc/ceiling: its busbw over that; enc-target (weft-encrypted), shm-enc-target, "
+                "memif-enc-target: >= %.1f x ceiling at 1, 16 and 64 MiB\n",
                 kTargetCeilingRatio);
   }
   if (ratios || enc) std::printf("# targets are the collectives issue's acceptance criteria: informational\n");
@@ -627,17 +687,18 @@ void print_table(const Plan& plan, const Programs& progs, const Options& o, cons
   std::vector<std::string> header = {"ranks", "size", "unit"};
   for (Impl i : plan.impls) {
     header.push_back(impl_name(i));
-    if (i == Impl::kWeftEncrypted) {
+    if (is_encrypted_weft(i)) {
       header.emplace_back("ceiling");
       header.emplace_back("enc/ceiling");
     }
   }
+  for (Impl i : vs_shm) header.push_back(datapath_of(i) + "/openmpi-shm");
   if (ratios) {
     if (has(Impl::kOpenMpiTcp)) header.emplace_back("weft/openmpi-tcp");
     if (has(Impl::kGloo)) header.emplace_back("weft/gloo");
     header.emplace_back("target");
   }
-  if (enc) header.emplace_back("enc-target");
+  for (Impl i : encrypted) header.push_back(ceiling_target_name(i));
   std::vector<std::vector<std::string>> rows = {header};
   for (int ranks : plan.ranks) {
     for (std::uint64_t bytes : plan.sizes) {
@@ -646,17 +707,19 @@ void print_table(const Plan& plan, const Programs& progs, const Options& o, cons
       for (Impl i : plan.impls) {
         auto it = cells.find(CellKey{coll, ranks, bytes, i});
         row.push_back(cell_text(it == cells.end() ? nullptr : &it->second, bytes));
-        if (i == Impl::kWeftEncrypted) {
-          row.push_back(v.ceiling ? fixed(*v.ceiling, 3) : "-");
-          row.push_back(ratio_text(v.enc_vs_ceiling));
+        if (is_encrypted_weft(i)) {
+          const CeilingVerdict& c = v.ceilings.at(i);
+          row.push_back(c.ceiling ? fixed(*c.ceiling, 3) : "-");
+          row.push_back(ratio_text(c.ratio));
         }
       }
+      for (Impl i : vs_shm) row.push_back(ratio_text(v.vs_mpi_shm.count(i) ? v.vs_mpi_shm.at(i) : std::nullopt));
       if (ratios) {
         if (has(Impl::kOpenMpiTcp)) row.push_back(ratio_text(v.vs_tcp));
         if (has(Impl::kGloo)) row.push_back(ratio_text(v.vs_gloo));
         row.push_back(v.target);
       }
-      if (enc) row.push_back(v.enc_target);
+      for (Impl i : encrypted) row.push_back(v.ceilings.at(i).target);
       rows.push_back(std::move(row));
     }
   }
@@ -698,16 +761,19 @@ void print_json_rows(const Plan& plan, const Programs& progs, const std::map<Cel
         x["skipped"] = c.skipped;
         x["busbw_gbps"] = stats_json(c.busbw_gbps);
         x["time_us"] = stats_json(c.time_us);
-        if (i == Impl::kWeftEncrypted) x["aead_ceiling_gbps"] = stats_json(c.ceiling_gbps);
+        if (is_encrypted_weft(i)) x["aead_ceiling_gbps"] = stats_json(c.ceiling_gbps);
         impls[impl_name(i)] = std::move(x);
       }
       j["impls"] = std::move(impls);
       auto opt = [](std::optional<double> d) { return d ? Json(*d) : Json(nullptr); };
       j["weft_vs_openmpi_tcp"] = opt(v.vs_tcp);
       j["weft_vs_gloo"] = opt(v.vs_gloo);
-      j["encrypted_vs_ceiling"] = opt(v.enc_vs_ceiling);
       j["target"] = v.target;
-      j["enc_target"] = v.enc_target;
+      for (const auto& [i, r] : v.vs_mpi_shm) j[impl_name(i) + "_vs_openmpi_shm"] = opt(r);
+      for (const auto& [i, c] : v.ceilings) {
+        j[impl_name(i) + "_vs_ceiling"] = opt(c.ratio);
+        j[impl_name(i) + "_target"] = c.target;
+      }
       std::printf("%s\n", j.dump().c_str());
     }
   }
@@ -748,7 +814,16 @@ Plan make_plan(const Options& o, const Programs& progs) {
   auto missing = [&](Impl i) -> std::string {
     switch (i) {
       case Impl::kWeft:
-      case Impl::kWeftEncrypted: return "";
+      case Impl::kWeftEncrypted:
+      case Impl::kWeftShm:
+      case Impl::kWeftShmEncrypted: return "";
+      case Impl::kWeftMemif:
+      case Impl::kWeftMemifEncrypted:
+#ifdef WEFT_HAVE_DPDK
+        return "";
+#else
+        return "this weft was built without DPDK (WEFT_DPDK=OFF)";
+#endif
       case Impl::kOpenMpiTcp:
       case Impl::kOpenMpiShm: return progs.mpi_missing;
       case Impl::kGloo: return progs.gloo_missing;
@@ -766,7 +841,8 @@ Plan make_plan(const Options& o, const Programs& progs) {
       const std::optional<Impl> i = parse_impl(name);
       if (!i) {
         throw UsageError("--impls '" + name +
-                             "' is not an implementation (weft, weft-encrypted, openmpi-tcp, openmpi-shm, gloo)",
+                             "' is not an implementation (weft, weft-encrypted, weft-shm, weft-shm-encrypted, weft-memif, "
+                             "weft-memif-encrypted, openmpi-tcp, openmpi-shm, gloo)",
                          kHelpFor);
       }
       if (const std::string why = missing(*i); !why.empty()) {
@@ -905,8 +981,10 @@ void register_bench_compare(CLI::App& bench, Action& action) {
   cmd->add_option("--rounds", o->rounds, "runs per cell, interleaved; the table shows their median")
       ->capture_default_str();
   cmd->add_option("--impls", o->impls,
-                  "implementations, comma-separated: weft (plaintext, --insecure), weft-encrypted (--aead-provider "
-                  "libsodium), openmpi-tcp, openmpi-shm, gloo (default: all that are available here)")
+                  "implementations, comma-separated: weft (plaintext, --insecure, UDP), weft-encrypted (--aead-provider "
+                  "libsodium, UDP), weft-shm, weft-shm-encrypted (the same over weft's shared-memory links), "
+                  "weft-memif, weft-memif-encrypted (over DPDK memif), openmpi-tcp, openmpi-shm, gloo (default: all "
+                  "that are available here)")
       ->delimiter(',');
   cmd->add_option("--seconds", o->seconds, "timed duration of each run (per size), seconds")->capture_default_str();
   cmd->add_option("--run-timeout", o->run_timeout_s, "seconds before a run is killed (and FAILs)")
@@ -925,14 +1003,16 @@ void register_bench_compare(CLI::App& bench, Action& action) {
       "progress and failures (with the command that reproduces them) go to stderr.\n\n"
       "Targets (the collectives issue's acceptance criteria; informational, the exit status ignores\n"
       "them): weft (plaintext) busbw >= openmpi-tcp and >= gloo at 1, 16 and 64 MiB; 8 B all-reduce\n"
-      "time <= openmpi-tcp; weft-encrypted busbw >= 0.7 x the AEAD ceiling at 1, 16 and 64 MiB.\n"
+      "time <= openmpi-tcp; every encrypted weft busbw >= 0.7 x the AEAD ceiling at 1, 16 and 64 MiB.\n"
+      "weft-shm and weft-memif are shown beside openmpi-shm (shm/openmpi-shm, ...), with no target.\n"
       "A cell is FAIL when any of its runs failed or was wrong, n/a when the size leaves no element\n"
       "per rank.\n\n"
       "Examples:\n"
       "  weft bench compare               # allreduce; 2 and 4 ranks; 8 B, 1, 16, 64 MiB; 5 rounds\n"
       "  weft bench compare --ranks 2,4 --sizes 8,1M,16M,64M --rounds 5\n"
       "  weft bench compare --collective allgather,alltoall --ranks 4 --sizes 64K,16M\n"
-      "  weft bench compare --impls weft,openmpi-tcp --sizes 8,1M --rounds 9 --json\n\n"
+      "  weft bench compare --impls weft,openmpi-tcp --sizes 8,1M --rounds 9 --json\n"
+      "  weft bench compare --impls weft-shm,weft-shm-encrypted,openmpi-shm --ranks 4\n\n"
       "Exit status: 0 every run succeeded with correct results, 1 a run failed or was wrong, 2 usage error.");
   cmd->callback([&action, o]() { action = [o]() { return run(*o); }; });
 }

@@ -39,7 +39,8 @@ namespace weft::collectives {
 
 struct MemifMeshOptions {
   std::string socket_dir = "/tmp";         // where the servers' control sockets go (must exist)
-  std::string cpus;                        // CPUs the rank's thread may run on ("0-3"); empty: all
+  std::string cpus;                        // CPUs the rank's thread may run on ("0-3"); empty:
+                                           // CPU rank % online CPUs (as mpirun binds to a core)
   std::uint32_t pool_mbufs_per_port = 4095;  // receive/transmit mbufs per port (~10.4 KB each)
   std::size_t max_frame_bytes = 9000;      // largest Ethernet frame (jumbo)
   std::size_t eal_memory_mb = 0;           // EAL memory (-m); 0: enough for the pools
