@@ -150,6 +150,12 @@ class EndpointHost final : public Host {
   EventHandler on_event_;
 };
 
+// Time on the wire of `bytes` at `rate_gbps`, in whole nanoseconds rounded up (the ns-3 model
+// uses the same function, so both simulators put a frame on the wire for the same time).
+TimeNs serialization_ns(std::size_t bytes, double rate_gbps);
+// Microseconds to the nearest nanosecond (link delays).
+TimeNs us_to_ns_rounded(double us);
+
 // One golden-trace line for a frame: time, direction, opcode, vc, ids, length, flags.
 // `dropped` marks frames the link or switch discarded. The format is fixed (golden files are
 // diffed against it); decoded as Ethernet with extensions, up to 9000 B:

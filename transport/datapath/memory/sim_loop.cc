@@ -128,13 +128,6 @@ constexpr std::size_t kHostTxBufferBytes = 16384;
 constexpr std::size_t kDstMacNodeOffset = 3;  // dst MAC bytes 3..5 carry the 24-bit node id
 constexpr int kMaxTimerSpins = 1000;
 
-TimeNs serialization_ns(std::size_t bytes, double rate_gbps) {
-  const double ns = static_cast<double>(bytes) * 8.0 / rate_gbps;
-  // The relative slack keeps an exact quotient (80.000...01 from rounding) from becoming 81.
-  return static_cast<TimeNs>(std::ceil(ns - ns * 1e-12));
-}
-
-TimeNs us_to_ns_rounded(double us) { return static_cast<TimeNs>(std::llround(us * 1000.0)); }
 
 // Throws std::invalid_argument naming the first field of `f` out of range.
 void check_faults(const Faults& f, const char* direction) {
@@ -622,6 +615,14 @@ const PortStats& SimLoop::port_stats(int node, int peer) const {
 }
 
 const SimStats& SimLoop::stats() const { return impl_->stats; }
+
+TimeNs serialization_ns(std::size_t bytes, double rate_gbps) {
+  const double ns = static_cast<double>(bytes) * 8.0 / rate_gbps;
+  // The relative slack keeps an exact quotient (80.000...01 from rounding) from becoming 81.
+  return static_cast<TimeNs>(std::ceil(ns - ns * 1e-12));
+}
+
+TimeNs us_to_ns_rounded(double us) { return static_cast<TimeNs>(std::llround(us * 1000.0)); }
 
 // ---- EndpointHost -------------------------------------------------------------------------
 

@@ -1,0 +1,87 @@
+// What the ns-3 model sees of weft. Debian's ns-3 3.37 headers do not compile as C++20 (g++ 12)
+// and weft's own headers need C++20 (std::span), so sim/ is C++17 and reaches the transport core
+// through this header alone: plain types, no weft header, implemented in weft_ns3_facade.cc
+// (C++20). The ns-3 model never re-implements the protocol: every frame it carries was made by a
+// real weft Endpoint behind HostCore.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace weft::ns3sim {
+
+using TimeNs = std::int64_t;
+constexpr TimeNs kNever = std::numeric_limits<TimeNs>::max();
+
+// A simulated host's protocol side, as the ns-3 application drives it (the same contract as the
+// in-memory simulator's transport::sim::Host): frames in, frames out when the wire is free, one
+// timer.
+class HostCore {
+ public:
+  virtual ~HostCore() = default;
+  virtual void on_frame(const std::uint8_t* frame, std::size_t len, TimeNs now) = 0;
+  // Writes the next frame into buf (capacity bytes); returns its length, 0 when there is none.
+  virtual std::size_t poll_transmit(std::uint8_t* buf, std::size_t capacity, TimeNs now) = 0;
+  virtual TimeNs next_timer() const = 0;
+  virtual void on_timer(TimeNs now) = 0;
+};
+
+struct TransportHostOptions {
+  std::uint32_t node_id = 1;     // TSH node id (24 bits); the Ethernet MAC carries it too
+  std::uint64_t seed = 1;        // the endpoint's random choices (ids, epochs, entropy)
+  bool compat = false;           // the ttpoe-compat profile (go-back-N) instead of weft's
+  std::uint32_t max_frame_bytes = 9000;
+};
+
+// One weft transport Endpoint (Ethernet encapsulation) as a HostCore, with the calls a workload
+// needs. Received messages are counted, not kept.
+class TransportHost : public HostCore {
+ public:
+  static std::unique_ptr<TransportHost> create(const TransportHostOptions& options);
+  // Opens (peer, vc); false with last_error() set when the endpoint refuses.
+  virtual bool open(std::uint32_t peer, int vc, TimeNs now) = 0;
+  // Queues a message of `bytes` bytes (a fixed pattern) to (peer, vc).
+  virtual bool send(std::uint32_t peer, int vc, std::size_t bytes, TimeNs now) = 0;
+  virtual bool close(std::uint32_t peer, int vc, TimeNs now) = 0;
+  virtual std::uint64_t messages_received() const = 0;
+  virtual std::uint64_t bytes_received() const = 0;
+  virtual std::uint64_t retransmissions() = 0;  // over every link, open or closed
+  virtual std::uint64_t link_errors() const = 0;      // links that failed
+  virtual std::string last_error() const = 0;
+};
+
+// The in-memory simulator's wire timing, shared so both simulators agree to the nanosecond.
+TimeNs serialization_ns(std::size_t bytes, double rate_gbps);
+TimeNs us_to_ns_rounded(double us);
+// The golden-trace line of a frame (transport::sim::format_trace_line).
+std::string format_trace_line(TimeNs time, int from, int to, const std::uint8_t* frame, std::size_t len,
+                              bool dropped);
+
+// The validation scenario, run on weft's in-memory simulator: host 0 (node 1) and host 1 (node 2)
+// on one full-duplex link; at time 0 host 0 opens VC 2 to host 1 and queues `messages`; the run
+// stops after the event in which host 1 has received them all (or at `deadline`). Frames whose
+// transmit index (per direction, from 0) is listed in drop_* are lost on the wire.
+struct TwoHostScenario {
+  double rate_gbps = 100.0;
+  double delay_us = 2.0;
+  std::vector<std::size_t> messages = {1000, 100000, 1u << 20};
+  std::vector<std::uint64_t> drop_a_to_b, drop_b_to_a;
+  std::uint64_t seed = 1;
+  bool compat = false;
+  TimeNs deadline = 1'000'000'000;
+};
+
+struct ScenarioResult {
+  std::vector<std::string> trace;  // one golden-trace line per frame put on a wire
+  std::uint64_t messages_received = 0;
+  TimeNs end = 0;                  // virtual time of the last event run
+  bool complete = false;           // every message arrived
+};
+
+ScenarioResult run_two_hosts_in_memory(const TwoHostScenario& scenario);
+
+}  // namespace weft::ns3sim

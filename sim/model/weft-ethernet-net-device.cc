@@ -1,0 +1,89 @@
+#include "weft-ethernet-net-device.h"
+
+#include <algorithm>
+
+#include "weft-ethernet-channel.h"
+#include "weft-host-application.h"
+
+#include "ns3/double.h"
+#include "ns3/log.h"
+#include "ns3/simulator.h"
+#include "ns3/uinteger.h"
+#include "sim/facade/weft_ns3_facade.h"
+
+namespace ns3 {
+
+NS_OBJECT_ENSURE_REGISTERED(WeftEthernetNetDevice);
+
+TypeId WeftEthernetNetDevice::GetTypeId() {
+  static TypeId tid =
+      TypeId("ns3::WeftEthernetNetDevice")
+          .SetParent<NetDevice>()
+          .SetGroupName("Weft")
+          .AddConstructor<WeftEthernetNetDevice>()
+          .AddAttribute("DataRateGbps", "Serialization rate of this port, Gb/s", DoubleValue(100.0),
+                        MakeDoubleAccessor(&WeftEthernetNetDevice::m_rateGbps), MakeDoubleChecker<double>(0.001))
+          .AddAttribute("Mtu", "Largest frame this port carries, bytes (Ethernet header included)",
+                        UintegerValue(9000), MakeUintegerAccessor(&WeftEthernetNetDevice::m_mtu),
+                        MakeUintegerChecker<uint16_t>(64));
+  return tid;
+}
+
+void WeftEthernetNetDevice::Attach(Ptr<WeftEthernetChannel> channel) {
+  m_channel = channel;
+  channel->Attach(this);
+}
+
+void WeftEthernetNetDevice::SetDropFrames(std::vector<std::uint64_t> indices) {
+  std::sort(indices.begin(), indices.end());
+  m_dropFrames = std::move(indices);
+}
+
+Ptr<Channel> WeftEthernetNetDevice::GetChannel() const { return m_channel; }
+
+bool WeftEthernetNetDevice::SetMtu(const uint16_t mtu) {
+  if (mtu < 64) return false;
+  m_mtu = mtu;
+  return true;
+}
+
+bool WeftEthernetNetDevice::IsLinkUp() const { return m_channel && m_channel->GetNDevices() == 2; }
+
+void WeftEthernetNetDevice::StartTransmit(const std::uint8_t* frame, std::size_t len) {
+  NS_ASSERT(!m_busy);
+  const std::int64_t now = Simulator::Now().GetNanoSeconds();
+  const Time wire = NanoSeconds(weft::ns3sim::serialization_ns(len, m_rateGbps));
+  m_busy = true;
+  Simulator::Schedule(wire, &WeftEthernetNetDevice::TransmitComplete, this);
+  ++m_stats.frames_sent;
+  m_stats.bytes_sent += len;
+  const std::uint64_t index = m_txIndex++;
+  const bool dropped = std::binary_search(m_dropFrames.begin(), m_dropFrames.end(), index);
+  if (m_trace) m_trace(now, frame, len, dropped);
+  if (dropped) {
+    ++m_stats.dropped_loss;
+    return;
+  }
+  if (m_channel) m_channel->Transmit(Create<Packet>(frame, static_cast<uint32_t>(len)), this, wire);
+}
+
+void WeftEthernetNetDevice::TransmitComplete() {
+  m_busy = false;
+  if (m_host != nullptr) m_host->OnTransmitComplete();
+}
+
+void WeftEthernetNetDevice::Receive(Ptr<Packet> packet) {
+  ++m_stats.frames_received;
+  m_rxScratch.resize(packet->GetSize());
+  packet->CopyData(m_rxScratch.data(), packet->GetSize());
+  if (m_host != nullptr) m_host->OnFrame(m_rxScratch.data(), m_rxScratch.size());
+}
+
+void WeftEthernetNetDevice::DoDispose() {
+  m_node = nullptr;
+  m_channel = nullptr;
+  m_host = nullptr;
+  NetDevice::DoDispose();
+}
+
+}  // namespace ns3

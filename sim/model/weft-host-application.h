@@ -1,0 +1,62 @@
+// WeftHostApplication: a simulated host running weft's real transport (weft::ns3sim::HostCore,
+// a weft Endpoint behind the facade) on one WeftEthernetNetDevice, in ns-3's virtual time.
+//
+// It follows the in-memory simulator's host rules exactly, so the same scenario gives the same
+// frames at the same nanoseconds in both: after every frame received, transmit completed, timer
+// or application call (Activity()), it offers the wire the host's next frame if the wire is free
+// and re-arms the host's single timer if its deadline moved earlier (a later deadline is caught
+// when the armed one fires).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "ns3/application.h"
+#include "ns3/event-id.h"
+#include "sim/facade/weft_ns3_facade.h"
+
+namespace ns3 {
+
+class WeftEthernetNetDevice;
+
+class WeftHostApplication : public Application {
+ public:
+  static TypeId GetTypeId();
+  WeftHostApplication() = default;
+
+  void SetCore(std::unique_ptr<weft::ns3sim::HostCore> core) { m_core = std::move(core); }
+  weft::ns3sim::HostCore* GetCore() const { return m_core.get(); }
+  void SetDevice(Ptr<WeftEthernetNetDevice> device);
+  // Called after each event this host handled (for stop conditions and progress).
+  void SetAfterEvent(std::function<void()> fn) { m_afterEvent = std::move(fn); }
+
+  // The host may have new work: transmit if the wire is free, re-arm the timer.
+  void Activity();
+  // A frame arrived on the device.
+  void OnFrame(const std::uint8_t* frame, std::size_t len);
+  // The device's wire is free again.
+  void OnTransmitComplete();
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  void StartApplication() override {}
+  void StopApplication() override {}
+  void TryTransmit();
+  void Rearm();
+  void TimerFired(std::uint64_t seq);
+  void AfterEvent();
+
+  std::unique_ptr<weft::ns3sim::HostCore> m_core;
+  Ptr<WeftEthernetNetDevice> m_device;
+  std::vector<std::uint8_t> m_txBuffer = std::vector<std::uint8_t>(16384);
+  std::int64_t m_armedTime = weft::ns3sim::kNever;
+  std::uint64_t m_armedSeq = 0;
+  std::uint64_t m_nextSeq = 0;
+  std::function<void()> m_afterEvent;
+};
+
+}  // namespace ns3
