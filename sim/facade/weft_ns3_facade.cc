@@ -6,6 +6,7 @@
 
 #include "weft/transport/endpoint.h"
 #include "weft/transport/sim_loop.h"
+#include "weft/transport/wire.h"
 
 namespace weft::ns3sim {
 namespace {
@@ -113,6 +114,29 @@ std::unique_ptr<TransportHost> TransportHost::create(const TransportHostOptions&
   return std::make_unique<TransportHostImpl>(options);
 }
 
+FrameInfo peek_frame(const std::uint8_t* f, std::size_t len) {
+  namespace wire = transport::wire;
+  constexpr std::size_t ttp = wire::ttp_offset(wire::Encapsulation::kEthernet);
+  FrameInfo i;
+  if (len < ttp + 4) return i;
+  auto node_at = [f](std::size_t at) {
+    return (std::uint32_t{f[at]} << 16) | (std::uint32_t{f[at + 1]} << 8) | std::uint32_t{f[at + 2]};
+  };
+  i.ok = true;
+  i.dst_node = node_at(3);
+  i.src_node = node_at(9);
+  i.vc = f[ttp + 1];
+  i.entropy = static_cast<std::uint16_t>((f[ttp + 2] << 8) | f[ttp + 3]);
+  return i;
+}
+
+bool mark_ce(std::uint8_t* f, std::size_t len) {
+  constexpr std::size_t at = transport::wire::ce_byte_offset(transport::wire::Encapsulation::kEthernet);
+  if (len <= at) return false;
+  f[at] |= transport::wire::kCeBit;
+  return true;
+}
+
 TimeNs serialization_ns(std::size_t bytes, double rate_gbps) { return transport::sim::serialization_ns(bytes, rate_gbps); }
 TimeNs us_to_ns_rounded(double us) { return transport::sim::us_to_ns_rounded(us); }
 
@@ -139,8 +163,19 @@ ScenarioResult run_two_hosts_in_memory(const TwoHostScenario& s) {
   link.rate_gbps = s.rate_gbps;
   link.delay_us = s.delay_us;
   link.a_to_b.drop_frames = s.drop_a_to_b;
-  link.b_to_a.drop_frames = s.drop_b_to_a;
-  loop.connect(na, nb, link);
+  if (s.through_switch) {
+    const int sw = loop.add_switch();
+    link.queue_limit_bytes = s.switch_queue_bytes;
+    loop.connect(na, sw, link);
+    transport::sim::LinkConfig second = link;
+    second.a_to_b = {};
+    second.b_to_a.drop_frames = s.drop_b_to_a;
+    second.rate_gbps = s.switch_out_rate_gbps;
+    loop.connect(sw, nb, second);
+  } else {
+    link.b_to_a.drop_frames = s.drop_b_to_a;
+    loop.connect(na, nb, link);
+  }
   loop.set_trace([&](const transport::sim::TraceRecord& t) {
     r.trace.push_back(transport::sim::format_trace_line(t.time, t.from, t.to, t.frame, t.dropped));
   });

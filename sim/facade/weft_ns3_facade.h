@@ -54,6 +54,20 @@ class TransportHost : public HostCore {
   virtual std::string last_error() const = 0;
 };
 
+// What a switch reads of a TTP-over-Ethernet frame: the node ids in the MAC addresses (weft puts
+// the 24-bit node id in the low three bytes of each), the VC and the multipath entropy of the TTP
+// header. ok is false for a frame too short to hold them.
+struct FrameInfo {
+  bool ok = false;
+  std::uint32_t dst_node = 0, src_node = 0;
+  int vc = 0;
+  std::uint16_t entropy = 0;
+};
+FrameInfo peek_frame(const std::uint8_t* frame, std::size_t len);
+// Sets the CE (congestion experienced) bit of the TTP header, as an ECN-marking switch does.
+// Returns false (and changes nothing) for a frame too short to carry it.
+bool mark_ce(std::uint8_t* frame, std::size_t len);
+
 // The in-memory simulator's wire timing, shared so both simulators agree to the nanosecond.
 TimeNs serialization_ns(std::size_t bytes, double rate_gbps);
 TimeNs us_to_ns_rounded(double us);
@@ -62,12 +76,16 @@ std::string format_trace_line(TimeNs time, int from, int to, const std::uint8_t*
                               bool dropped);
 
 // The validation scenario, run on weft's in-memory simulator: host 0 (node 1) and host 1 (node 2)
-// on one full-duplex link; at time 0 host 0 opens VC 2 to host 1 and queues `messages`; the run
-// stops after the event in which host 1 has received them all (or at `deadline`). Frames whose
-// transmit index (per direction, from 0) is listed in drop_* are lost on the wire.
+// on one full-duplex link, or each on its own link to a switch (node index 2); at time 0 host 0
+// opens VC 2 to host 1 and queues `messages`; the run stops after the event in which host 1 has
+// received them all (or at `deadline`). Frames whose transmit index (from 0) out of host 0's
+// (drop_a_to_b) or host 1's (drop_b_to_a) port is listed are lost on the wire.
 struct TwoHostScenario {
   double rate_gbps = 100.0;
   double delay_us = 2.0;
+  bool through_switch = false;
+  double switch_out_rate_gbps = 100.0;            // the switch's port towards host 1
+  std::uint64_t switch_queue_bytes = 1u << 20;    // per egress port, drop-tail
   std::vector<std::size_t> messages = {1000, 100000, 1u << 20};
   std::vector<std::uint64_t> drop_a_to_b, drop_b_to_a;
   std::uint64_t seed = 1;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "weft-ethernet-channel.h"
-#include "weft-host-application.h"
 
 #include "ns3/double.h"
 #include "ns3/log.h"
@@ -67,22 +66,26 @@ void WeftEthernetNetDevice::StartTransmit(const std::uint8_t* frame, std::size_t
   if (m_channel) m_channel->Transmit(Create<Packet>(frame, static_cast<uint32_t>(len)), this, wire);
 }
 
+void WeftEthernetNetDevice::TraceDrop(const std::uint8_t* frame, std::size_t len) {
+  if (m_trace) m_trace(Simulator::Now().GetNanoSeconds(), frame, len, true);
+}
+
 void WeftEthernetNetDevice::TransmitComplete() {
   m_busy = false;
-  if (m_host != nullptr) m_host->OnTransmitComplete();
+  if (m_owner != nullptr) m_owner->PortTransmitComplete(this);
 }
 
 void WeftEthernetNetDevice::Receive(Ptr<Packet> packet) {
   ++m_stats.frames_received;
   m_rxScratch.resize(packet->GetSize());
   packet->CopyData(m_rxScratch.data(), packet->GetSize());
-  if (m_host != nullptr) m_host->OnFrame(m_rxScratch.data(), m_rxScratch.size());
+  if (m_owner != nullptr) m_owner->PortReceive(this, m_rxScratch.data(), m_rxScratch.size());
 }
 
 void WeftEthernetNetDevice::DoDispose() {
   m_node = nullptr;
   m_channel = nullptr;
-  m_host = nullptr;
+  m_owner = nullptr;
   NetDevice::DoDispose();
 }
 

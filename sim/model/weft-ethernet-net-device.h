@@ -1,11 +1,12 @@
-// WeftEthernetNetDevice: one port of a simulated host (or, later, a switch), on a
-// WeftEthernetChannel. It carries whole Ethernet frames of any EtherType up to its MTU.
+// WeftEthernetNetDevice: one port of a simulated host or switch, on a WeftEthernetChannel. It
+// carries whole Ethernet frames of any EtherType up to its MTU.
 //
-// A host's port does not take frames pushed by a protocol stack: like a NIC whose transmit ring
-// pushes back on its driver, it asks its WeftHostApplication for the next frame each time the
-// wire is free (the in-memory simulator's rule, so both simulators time every frame alike). It
-// serializes at DataRateGbps, applies its loss model (an explicit list of transmit indices to
-// drop), and the channel adds the propagation delay.
+// A port does not take frames pushed by a protocol stack: like a NIC whose transmit ring pushes
+// back on its driver, it tells its owner (WeftPortOwner: a host application or a switch) each
+// time the wire is free, and the owner hands it the next frame (the in-memory simulator's rule,
+// so both simulators time every frame alike). It serializes at DataRateGbps, applies its loss
+// model (an explicit list of transmit indices to drop, and/or a seeded loss probability), and the
+// channel adds the propagation delay.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,17 @@
 namespace ns3 {
 
 class WeftEthernetChannel;
-class WeftHostApplication;
+class WeftEthernetNetDevice;
+
+// What owns a port and is told about it: a host (WeftHostApplication) or a switch (WeftSwitch).
+class WeftPortOwner {
+ public:
+  virtual ~WeftPortOwner() = default;
+  // A frame arrived on `port` (valid during the call).
+  virtual void PortReceive(WeftEthernetNetDevice* port, const std::uint8_t* frame, std::size_t len) = 0;
+  // `port`'s wire is free again.
+  virtual void PortTransmitComplete(WeftEthernetNetDevice* port) = 0;
+};
 
 class WeftEthernetNetDevice : public NetDevice {
  public:
@@ -32,13 +43,13 @@ class WeftEthernetNetDevice : public NetDevice {
     std::uint64_t frames_sent = 0;    // put on the wire (dropped ones included)
     std::uint64_t bytes_sent = 0;
     std::uint64_t dropped_loss = 0;   // lost on the wire (loss model)
-    std::uint64_t frames_received = 0;
+    std::uint64_t frames_received = 0;  // delivered by the channel to this port
   };
   // Called for every frame put on the wire: time (ns), the frame, whether the wire lost it.
   using TraceHook = std::function<void(std::int64_t, const std::uint8_t*, std::size_t, bool)>;
 
   void Attach(Ptr<WeftEthernetChannel> channel);
-  void SetHost(WeftHostApplication* host) { m_host = host; }
+  void SetOwner(WeftPortOwner* owner) { m_owner = owner; }
   void SetDropFrames(std::vector<std::uint64_t> indices);  // transmit indices (from 0) to lose
   void SetTraceHook(TraceHook hook) { m_trace = std::move(hook); }
   double GetDataRateGbps() const { return m_rateGbps; }
@@ -46,6 +57,8 @@ class WeftEthernetNetDevice : public NetDevice {
   bool IsIdle() const { return !m_busy; }
   // Puts a frame on the (idle) wire now.
   void StartTransmit(const std::uint8_t* frame, std::size_t len);
+  // Reports a frame dropped before this port's wire (a full switch queue) to the trace hook.
+  void TraceDrop(const std::uint8_t* frame, std::size_t len);
   // The channel's delivery of a frame from the other end.
   void Receive(Ptr<Packet> packet);
   const Stats& GetStats() const { return m_stats; }
@@ -85,7 +98,7 @@ class WeftEthernetNetDevice : public NetDevice {
 
   Ptr<Node> m_node;
   Ptr<WeftEthernetChannel> m_channel;
-  WeftHostApplication* m_host = nullptr;
+  WeftPortOwner* m_owner = nullptr;
   uint32_t m_ifIndex = 0;
   Mac48Address m_address;
   uint16_t m_mtu = 9000;

@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "weft-ethernet-net-device.h"
-
 #include "ns3/log.h"
 #include "ns3/simulator.h"
 
@@ -21,7 +19,7 @@ TypeId WeftHostApplication::GetTypeId() {
 
 void WeftHostApplication::SetDevice(Ptr<WeftEthernetNetDevice> device) {
   m_device = device;
-  device->SetHost(this);
+  device->SetOwner(this);
 }
 
 void WeftHostApplication::Activity() {
@@ -61,13 +59,13 @@ void WeftHostApplication::TimerFired(std::uint64_t seq) {
   AfterEvent();
 }
 
-void WeftHostApplication::OnFrame(const std::uint8_t* frame, std::size_t len) {
+void WeftHostApplication::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, std::size_t len) {
   if (m_core) m_core->on_frame(frame, len, Simulator::Now().GetNanoSeconds());
   Activity();
   AfterEvent();
 }
 
-void WeftHostApplication::OnTransmitComplete() {
+void WeftHostApplication::PortTransmitComplete(WeftEthernetNetDevice*) {
   Activity();
   AfterEvent();
 }

@@ -16,12 +16,11 @@
 #include "ns3/application.h"
 #include "ns3/event-id.h"
 #include "sim/facade/weft_ns3_facade.h"
+#include "weft-ethernet-net-device.h"
 
 namespace ns3 {
 
-class WeftEthernetNetDevice;
-
-class WeftHostApplication : public Application {
+class WeftHostApplication : public Application, public WeftPortOwner {
  public:
   static TypeId GetTypeId();
   WeftHostApplication() = default;
@@ -34,10 +33,9 @@ class WeftHostApplication : public Application {
 
   // The host may have new work: transmit if the wire is free, re-arm the timer.
   void Activity();
-  // A frame arrived on the device.
-  void OnFrame(const std::uint8_t* frame, std::size_t len);
-  // The device's wire is free again.
-  void OnTransmitComplete();
+  // WeftPortOwner: a frame arrived; the wire is free again.
+  void PortReceive(WeftEthernetNetDevice* port, const std::uint8_t* frame, std::size_t len) override;
+  void PortTransmitComplete(WeftEthernetNetDevice* port) override;
 
  protected:
   void DoDispose() override;

@@ -1,0 +1,118 @@
+#include "weft-switch.h"
+
+#include <algorithm>
+
+#include "ns3/log.h"
+#include "sim/facade/weft_ns3_facade.h"
+
+namespace ns3 {
+
+NS_OBJECT_ENSURE_REGISTERED(WeftSwitch);
+
+namespace {
+// Queue of a VC under strict priority: VC 1 (control, abort notices) first, then VC 2 (data),
+// then VC 0.
+int priority_queue_of(int vc) {
+  switch (vc) {
+    case 1: return 0;
+    case 2: return 1;
+    default: return 2;
+  }
+}
+
+std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer: an even spread for ECMP
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+}  // namespace
+
+TypeId WeftSwitch::GetTypeId() {
+  static TypeId tid = TypeId("ns3::WeftSwitch").SetParent<Object>().SetGroupName("Weft").AddConstructor<WeftSwitch>();
+  return tid;
+}
+
+int WeftSwitch::AddPort(Ptr<WeftEthernetNetDevice> port) {
+  const int i = static_cast<int>(m_ports.size());
+  m_ports.push_back(Port{port, {}, {}});
+  m_index[PeekPointer(port)] = i;
+  port->SetOwner(this);
+  return i;
+}
+
+void WeftSwitch::SetRoute(std::uint32_t dst_node, std::vector<int> ports) { m_routes[dst_node] = std::move(ports); }
+
+int WeftSwitch::Choose(const std::vector<int>& ports, std::uint32_t src, std::uint32_t dst, int vc,
+                       std::uint16_t entropy) {
+  if (ports.size() == 1 || m_options.path == PathChoice::kFirst) return ports.front();
+  if (m_options.path == PathChoice::kSpray) return ports[m_sprayCounter++ % ports.size()];
+  const std::uint64_t key = (std::uint64_t{src} << 40) ^ (std::uint64_t{dst} << 16) ^
+                            (std::uint64_t(static_cast<unsigned>(vc)) << 56) ^ entropy;
+  return ports[mix(key) % ports.size()];
+}
+
+void WeftSwitch::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, std::size_t len) {
+  ++m_stats.received;
+  const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
+  if (!info.ok) {
+    ++m_stats.dropped_malformed;
+    return;
+  }
+  const auto it = m_routes.find(info.dst_node);
+  if (it == m_routes.end() || it->second.empty()) {
+    ++m_stats.dropped_no_route;
+    return;
+  }
+  const int out = Choose(it->second, info.src_node, info.dst_node, info.vc, info.entropy);
+  Port& p = m_ports[static_cast<std::size_t>(out)];
+  if (p.device->IsIdle()) {
+    Send(out, frame, len);
+    return;
+  }
+  if (p.stats.queue_bytes + len > m_options.queue_limit_bytes) {
+    ++p.stats.dropped_queue;
+    p.device->TraceDrop(frame, len);
+    return;
+  }
+  std::vector<std::uint8_t> copy(frame, frame + len);
+  if (m_options.ecn_threshold_bytes > 0 && p.stats.queue_bytes >= m_options.ecn_threshold_bytes &&
+      weft::ns3sim::mark_ce(copy.data(), copy.size())) {
+    ++p.stats.ecn_marked;
+  }
+  const int q = m_options.priority ? priority_queue_of(info.vc) : 0;
+  p.queue[q].push_back(std::move(copy));
+  p.stats.queue_bytes += len;
+  ++p.stats.queued_frames;
+  p.stats.max_queue_bytes = std::max(p.stats.max_queue_bytes, p.stats.queue_bytes);
+}
+
+void WeftSwitch::PortTransmitComplete(WeftEthernetNetDevice* port) {
+  const int i = m_index.at(port);
+  Port& p = m_ports[static_cast<std::size_t>(i)];
+  for (auto& q : p.queue) {
+    if (q.empty()) continue;
+    std::vector<std::uint8_t> frame = std::move(q.front());
+    q.pop_front();
+    p.stats.queue_bytes -= frame.size();
+    --p.stats.queued_frames;
+    Send(i, frame.data(), frame.size());
+    return;
+  }
+}
+
+void WeftSwitch::Send(int port, const std::uint8_t* frame, std::size_t len) {
+  Port& p = m_ports[static_cast<std::size_t>(port)];
+  ++p.stats.forwarded;
+  p.device->StartTransmit(frame, len);
+}
+
+void WeftSwitch::DoDispose() {
+  m_ports.clear();
+  m_index.clear();
+  Object::DoDispose();
+}
+
+}  // namespace ns3

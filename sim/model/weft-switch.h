@@ -1,0 +1,92 @@
+// WeftSwitch: an output-queued Ethernet switch for TTP frames, the fabric's only forwarding
+// element. Each port is a WeftEthernetNetDevice; the switch reads a frame's destination node id
+// (the low three bytes of its destination MAC), looks up the equal-cost ports that lead there
+// (tables built by WeftFabric), picks one, and sends the frame at once if that port's wire is
+// free, else queues it.
+//
+// Egress queues, per port:
+//  - strict priority by VC when Priority is on (VC 1 — abort and control traffic — first, then
+//    VC 2 data, then VC 0), one FIFO otherwise;
+//  - drop-tail: a frame that would take the port's queued bytes past QueueLimitBytes is dropped
+//    and counted (lossy Ethernet, no PFC);
+//  - ECN: a frame enqueued while the port holds at least EcnThresholdBytes gets the TTP header's
+//    CE bit (0: off).
+// Path choice among equal-cost ports: kFirst (the lowest port, as weft's in-memory simulator does),
+// kEcmp (a hash of source, destination, VC and the TTP entropy: one path per flow), kSpray (per
+// packet, round robin: weft's multipath entropy changes per packet too).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "ns3/object.h"
+#include "ns3/ptr.h"
+#include "weft-ethernet-net-device.h"
+
+namespace ns3 {
+
+class WeftSwitch : public Object, public WeftPortOwner {
+ public:
+  enum class PathChoice : std::uint8_t { kFirst, kEcmp, kSpray };
+  struct Options {
+    std::uint64_t queue_limit_bytes = 1u << 20;  // per port
+    std::uint64_t ecn_threshold_bytes = 0;       // 0: no marking
+    bool priority = true;                        // strict priority by VC
+    PathChoice path = PathChoice::kEcmp;
+  };
+  struct PortStats {
+    std::uint64_t forwarded = 0;       // frames this port put on its wire
+    std::uint64_t dropped_queue = 0;   // egress queue full
+    std::uint64_t ecn_marked = 0;
+    std::uint64_t max_queue_bytes = 0;
+    std::uint64_t queue_bytes = 0;     // now
+    std::uint64_t queued_frames = 0;   // now
+  };
+  struct Stats {
+    std::uint64_t received = 0;          // frames that arrived on any port
+    std::uint64_t dropped_no_route = 0;  // no port leads to the destination
+    std::uint64_t dropped_malformed = 0; // too short to read
+  };
+
+  static TypeId GetTypeId();
+  WeftSwitch() = default;
+  void SetOptions(const Options& o) { m_options = o; }
+  const Options& GetOptions() const { return m_options; }
+
+  // Adds a port (the switch becomes its owner); returns its index.
+  int AddPort(Ptr<WeftEthernetNetDevice> port);
+  std::size_t GetNPorts() const { return m_ports.size(); }
+  Ptr<WeftEthernetNetDevice> GetPort(int i) const { return m_ports[static_cast<std::size_t>(i)].device; }
+  // Frames for `dst_node` may leave through any of `ports` (equal cost; the first is preferred).
+  void SetRoute(std::uint32_t dst_node, std::vector<int> ports);
+
+  const PortStats& GetPortStats(int i) const { return m_ports[static_cast<std::size_t>(i)].stats; }
+  const Stats& GetStats() const { return m_stats; }
+
+  void PortReceive(WeftEthernetNetDevice* port, const std::uint8_t* frame, std::size_t len) override;
+  void PortTransmitComplete(WeftEthernetNetDevice* port) override;
+
+ protected:
+  void DoDispose() override;
+
+ private:
+  static constexpr int kQueues = 3;
+  struct Port {
+    Ptr<WeftEthernetNetDevice> device;
+    std::deque<std::vector<std::uint8_t>> queue[kQueues];  // by priority, highest first
+    PortStats stats;
+  };
+  int Choose(const std::vector<int>& ports, std::uint32_t src, std::uint32_t dst, int vc, std::uint16_t entropy);
+  void Send(int port, const std::uint8_t* frame, std::size_t len);
+
+  Options m_options;
+  std::vector<Port> m_ports;
+  std::unordered_map<const WeftEthernetNetDevice*, int> m_index;
+  std::unordered_map<std::uint32_t, std::vector<int>> m_routes;
+  std::uint64_t m_sprayCounter = 0;
+  Stats m_stats;
+};
+
+}  // namespace ns3
