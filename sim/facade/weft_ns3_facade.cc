@@ -4,7 +4,11 @@
 #include <algorithm>
 #include <span>
 
+#include "weft/collectives/binding.h"
+#include "weft/collectives/engine.h"
+#include "weft/collectives/verify.h"
 #include "weft/transport/endpoint.h"
+#include "weft/transport/mix.h"
 #include "weft/transport/sim_loop.h"
 #include "weft/transport/wire.h"
 
@@ -108,7 +112,160 @@ class LoopHost final : public transport::sim::Host {
   TransportHost& core_;
 };
 
+class CollectiveHostImpl final : public CollectiveHost {
+ public:
+  explicit CollectiveHostImpl(const CollectiveHostOptions& o) : options_(o), endpoint_(endpoint_config(o)) {
+    collectives::EngineConfig cc;
+    cc.rank = o.rank;
+    cc.size = o.size;
+    cc.segment_bytes = o.segment_bytes;
+    cc.topology.ranks_per_pod = o.ranks_per_pod;
+    cc.link.alpha_us = o.alpha_us;
+    cc.link.beta_us_per_byte = 1e-3 / o.beta_gbps;
+    cc.link.inter_alpha_us = o.inter_alpha_us;
+    cc.link.inter_beta_us_per_byte = 1e-3 / o.inter_beta_gbps;
+    cc.default_timeout_ns = static_cast<TimeNs>(o.timeout_ns);
+    engine_ = std::make_unique<collectives::Engine>(cc);
+    std::vector<NodeId> nodes;
+    for (int r = 0; r < o.size; ++r) nodes.push_back(static_cast<NodeId>(r + 1));
+    binding_ = std::make_unique<collectives::EndpointBinding>(*engine_, endpoint_, nodes);
+  }
+
+  static EndpointConfig endpoint_config(const CollectiveHostOptions& o) {
+    EndpointConfig c;
+    c.encapsulation = transport::wire::Encapsulation::kEthernet;
+    c.node_id = static_cast<NodeId>(o.rank + 1);
+    c.rng_seed = transport::mix64(o.seed * 131 + static_cast<std::uint64_t>(o.rank));
+    return c;
+  }
+
+  // HostCore: the transport, with the engine fed after every frame and timer.
+  void on_frame(const std::uint8_t* frame, std::size_t len, TimeNs now) override {
+    endpoint_.on_frame({frame, len}, now);
+    after(now);
+  }
+  std::size_t poll_transmit(std::uint8_t* buf, std::size_t capacity, TimeNs now) override {
+    drain(now);
+    transport::Transmit tx;
+    if (!endpoint_.poll_transmit({buf, capacity}, now, tx)) return 0;
+    return tx.bytes;
+  }
+  TimeNs next_timer() const override { return std::min(endpoint_.next_timer(), engine_->next_timer()); }
+  void on_timer(TimeNs now) override {
+    if (endpoint_.next_timer() <= now) endpoint_.on_timer(now);
+    if (engine_->next_timer() <= now) engine_->on_timer(now);
+    after(now);
+  }
+
+  bool start(const CollectiveSpec& spec, TimeNs now) override {
+    const auto c = collectives::parse_collective(spec.collective);
+    const auto dt = collectives::parse_dtype(spec.dtype);
+    const auto op = collectives::parse_reduce_op(spec.op);
+    const auto alg = collectives::parse_algorithm(spec.algorithm);
+    if (!c || !dt || !op || !alg) {
+      error_ = "unknown " + std::string(!c ? "collective '" + spec.collective : !dt ? "dtype '" + spec.dtype
+                                                                  : !op ? "op '" + spec.op
+                                                                        : "algorithm '" + spec.algorithm) + "'";
+      return false;
+    }
+    const std::size_t es = collectives::dtype_size(*dt);
+    const bool whole = *c == collectives::Collective::kAllGather || *c == collectives::Collective::kReduceScatter ||
+                       *c == collectives::Collective::kAllToAll;
+    count_ = whole ? spec.bytes / es / static_cast<std::size_t>(options_.size) : spec.bytes / es;
+    if (count_ == 0) {
+      error_ = std::to_string(spec.bytes) + " B leaves no element per rank";
+      return false;
+    }
+    const std::size_t p = static_cast<std::size_t>(options_.size);
+    const bool whole_in = *c == collectives::Collective::kReduceScatter || *c == collectives::Collective::kAllToAll;
+    const bool whole_out = *c == collectives::Collective::kAllGather || *c == collectives::Collective::kAllToAll;
+    send_.assign((whole_in ? count_ * p : count_) * es, 0);
+    recv_.assign((whole_out ? count_ * p : count_) * es, 0);
+    collective_ = *c;
+    dtype_ = *dt;
+    op_ = *op;
+    root_ = spec.root;
+    collectives::fill_verifiable_input(*c, *dt, *op, count_, options_.rank, options_.size, kSalt, send_.data());
+    collectives::OpArgs a;
+    a.collective = *c;
+    a.send = send_.data();
+    a.recv = recv_.data();
+    a.count = count_;
+    a.dtype = *dt;
+    a.op = *op;
+    a.root = spec.root;
+    a.algorithm = *alg;
+    id_ = engine_->post(a, now);
+    bytes_ = collectives::collective_bytes(*c, count_, *dt, options_.size);
+    after(now);
+    return true;
+  }
+  bool done() const override { return id_ != 0 && engine_->done(id_); }
+  bool failed() const override { return done() && engine_->status(id_).state == collectives::OpState::kFailed; }
+  std::string error() const override {
+    if (!error_.empty()) return error_;
+    return id_ != 0 ? engine_->status(id_).detail : std::string();
+  }
+  std::string algorithm() const override {
+    return id_ != 0 ? std::string(collectives::algorithm_name(engine_->status(id_).algorithm)) : std::string("-");
+  }
+  TimeNs finished_at() const override { return finished_at_; }
+  std::uint64_t wrong_elements() override {
+    if (!done() || failed()) return count_;
+    return collectives::count_wrong_elements(collective_, dtype_, op_, count_, root_, options_.rank, options_.size,
+                                             kSalt, recv_.data());
+  }
+  std::size_t bytes() const override { return bytes_; }
+  std::uint64_t retransmissions() override {
+    std::uint64_t n = retransmits_closed_;
+    for (int r = 0; r < options_.size; ++r) {
+      if (r == options_.rank) continue;
+      if (auto info = endpoint_.link_info(static_cast<NodeId>(r + 1), Vc::kData)) n += info->stats.retransmits;
+    }
+    return n;
+  }
+
+ private:
+  static constexpr std::uint32_t kSalt = 20261126;
+
+  void drain(TimeNs now) {
+    while (std::optional<Event> ev = endpoint_.poll_event()) {
+      if (ev->kind == EventKind::kClosed || ev->kind == EventKind::kError) retransmits_closed_ += ev->stats.retransmits;
+      binding_->on_event(*ev, now);
+    }
+  }
+  void after(TimeNs now) {
+    drain(now);
+    binding_->pump(now);
+    if (finished_at_ == kNever && done()) finished_at_ = now;
+  }
+
+  CollectiveHostOptions options_;
+  Endpoint endpoint_;
+  std::unique_ptr<collectives::Engine> engine_;
+  std::unique_ptr<collectives::EndpointBinding> binding_;
+  std::vector<std::uint8_t> send_, recv_;
+  collectives::OpId id_ = 0;
+  collectives::Collective collective_ = collectives::Collective::kAllReduce;
+  collectives::DataType dtype_ = collectives::DataType::kF32;
+  collectives::ReduceOp op_ = collectives::ReduceOp::kSum;
+  int root_ = 0;
+  std::size_t count_ = 0, bytes_ = 0;
+  TimeNs finished_at_ = kNever;
+  std::uint64_t retransmits_closed_ = 0;
+  std::string error_;
+};
+
 }  // namespace
+
+std::unique_ptr<CollectiveHost> CollectiveHost::create(const CollectiveHostOptions& options) {
+  return std::make_unique<CollectiveHostImpl>(options);
+}
+
+double busbw_factor(const std::string& collective, int ranks) {
+  const auto c = collectives::parse_collective(collective);
+  return c ? collectives::busbw_factor(*c, ranks) : 0.0;
+}
 
 std::unique_ptr<TransportHost> TransportHost::create(const TransportHostOptions& options) {
   return std::make_unique<TransportHostImpl>(options);

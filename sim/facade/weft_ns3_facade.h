@@ -54,6 +54,50 @@ class TransportHost : public HostCore {
   virtual std::string last_error() const = 0;
 };
 
+struct CollectiveHostOptions {
+  int rank = 0;
+  int size = 1;                       // rank r is TSH node id r + 1
+  std::uint64_t seed = 1;
+  std::uint32_t segment_bytes = 256u << 10;
+  int ranks_per_pod = 0;              // topology for the hierarchical algorithm (0: flat)
+  // What the cost model is told about the fabric (it picks algorithms from these): one-way latency
+  // and link bandwidth within a pod and between pods.
+  double alpha_us = 5.0, beta_gbps = 100.0;
+  double inter_alpha_us = 10.0, inter_beta_gbps = 100.0;
+  std::uint64_t timeout_ns = 10'000'000'000;  // per operation, virtual time
+};
+
+// One call: which collective, how many bytes (nccl-tests' S), dtype, op, algorithm, root.
+struct CollectiveSpec {
+  std::string collective = "allreduce";  // allreduce allgather reducescatter broadcast reduce alltoall
+  std::size_t bytes = 1u << 20;
+  std::string dtype = "float";
+  std::string op = "sum";
+  std::string algorithm = "auto";
+  int root = 0;
+};
+
+// One rank of a job: a weft Endpoint and weft's collective Engine (the code real ranks run), as a
+// HostCore. Inputs are verifiable (every element of the result is known), so wrong_elements()
+// checks the whole output.
+class CollectiveHost : public HostCore {
+ public:
+  static std::unique_ptr<CollectiveHost> create(const CollectiveHostOptions& options);
+  // Fills the inputs and posts the operation; false with error() set when the spec is bad.
+  virtual bool start(const CollectiveSpec& spec, TimeNs now) = 0;
+  virtual bool done() const = 0;     // no longer pending (finished or failed)
+  virtual bool failed() const = 0;
+  virtual std::string error() const = 0;
+  virtual std::string algorithm() const = 0;  // the algorithm that ran (or was chosen)
+  virtual TimeNs finished_at() const = 0;     // when done() became true, kNever before
+  virtual std::uint64_t wrong_elements() = 0;  // after done(): elements of the result that differ
+  virtual std::size_t bytes() const = 0;       // nccl-tests' S of the posted operation
+  virtual std::uint64_t retransmissions() = 0;
+};
+
+// nccl-tests' bus-bandwidth factor (all-reduce 2(n-1)/n, ...); 0 for an unknown collective.
+double busbw_factor(const std::string& collective, int ranks);
+
 // What a switch reads of a TTP-over-Ethernet frame: the node ids in the MAC addresses (weft puts
 // the 24-bit node id in the low three bytes of each), the VC and the multipath entropy of the TTP
 // header. ok is false for a frame too short to hold them.

@@ -62,6 +62,10 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
     m_nodes.Get(static_cast<uint32_t>(me))->AddDevice(dev);
     dev->Attach(cable);
     dev->SetDropFrames(e == 0 ? link.drop_a_to_b : link.drop_b_to_a);
+    if (link.loss > 0) {
+      dev->SetLoss(link.loss, link.loss_seed * 1000003u + static_cast<std::uint64_t>(me) * 7919u +
+                                  static_cast<std::uint64_t>(peer));
+    }
     dev->SetTraceHook([this, me, peer](std::int64_t t, const std::uint8_t* f, std::size_t len, bool dropped) {
       if (m_tracing) m_trace.push_back(weft::ns3sim::format_trace_line(t, me, peer, f, len, dropped));
     });

@@ -34,6 +34,8 @@ class WeftFabric {
     double rate_gbps = 100.0;
     double delay_us = 2.0;
     std::vector<std::uint64_t> drop_a_to_b, drop_b_to_a;  // transmit indices lost on the wire
+    double loss = 0.0;                                    // per frame, each direction
+    std::uint64_t loss_seed = 1;                          // mixed with the link's ends
   };
   // What became of every frame a host put on a wire, over the whole fabric. `Holds()`: each one
   // is accounted for exactly once.

@@ -38,6 +38,11 @@ void WeftEthernetNetDevice::SetDropFrames(std::vector<std::uint64_t> indices) {
   m_dropFrames = std::move(indices);
 }
 
+void WeftEthernetNetDevice::SetLoss(double p, std::uint64_t seed) {
+  m_loss = p;
+  m_lossState = seed;
+}
+
 Ptr<Channel> WeftEthernetNetDevice::GetChannel() const { return m_channel; }
 
 bool WeftEthernetNetDevice::SetMtu(const uint16_t mtu) {
@@ -57,7 +62,14 @@ void WeftEthernetNetDevice::StartTransmit(const std::uint8_t* frame, std::size_t
   ++m_stats.frames_sent;
   m_stats.bytes_sent += len;
   const std::uint64_t index = m_txIndex++;
-  const bool dropped = std::binary_search(m_dropFrames.begin(), m_dropFrames.end(), index);
+  bool dropped = std::binary_search(m_dropFrames.begin(), m_dropFrames.end(), index);
+  if (m_loss > 0) {  // splitmix64: a uniform draw in [0, 1) per frame, from this port's own seed
+    std::uint64_t z = (m_lossState += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    dropped = dropped || static_cast<double>(z >> 11) * 0x1.0p-53 < m_loss;
+  }
   if (m_trace) m_trace(now, frame, len, dropped);
   if (dropped) {
     ++m_stats.dropped_loss;

@@ -51,6 +51,9 @@ class WeftEthernetNetDevice : public NetDevice {
   void Attach(Ptr<WeftEthernetChannel> channel);
   void SetOwner(WeftPortOwner* owner) { m_owner = owner; }
   void SetDropFrames(std::vector<std::uint64_t> indices);  // transmit indices (from 0) to lose
+  // Loses each frame with probability `p`, drawn from a generator seeded with `seed` (the same
+  // seed gives the same losses).
+  void SetLoss(double p, std::uint64_t seed);
   void SetTraceHook(TraceHook hook) { m_trace = std::move(hook); }
   double GetDataRateGbps() const { return m_rateGbps; }
 
@@ -106,6 +109,8 @@ class WeftEthernetNetDevice : public NetDevice {
   bool m_busy = false;
   std::uint64_t m_txIndex = 0;
   std::vector<std::uint64_t> m_dropFrames;  // sorted
+  double m_loss = 0.0;
+  std::uint64_t m_lossState = 0;
   std::vector<std::uint8_t> m_rxScratch;
   TraceHook m_trace;
   Stats m_stats;
