@@ -19,6 +19,7 @@
 // C++17: it includes ns-3's headers (see sim/CMakeLists.txt).
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -37,16 +38,17 @@ struct Options {
   std::string algorithm = "auto";
   double rate_gbps = 100.0, delay_us = 1.0, loss = 0.0;
   std::uint64_t queue_bytes = 1u << 20, seed = 1;
+  std::string pcap;  // capture every frame into this file
 };
 
 int usage(const char* argv0, const std::string& why, std::FILE* to = stderr) {
   std::fprintf(to,
                "%s%s"
                "usage: %s [--ranks N] [--bytes S] [--algorithm A] [--rate-gbps G] [--delay-us D]\n"
-               "          [--queue-bytes Q] [--loss P] [--seed N]\n"
+               "          [--queue-bytes Q] [--loss P] [--seed N] [--pcap FILE]\n"
                "  an all-reduce of S bytes (float sum) on N hosts behind one switch, links of G Gb/s and D us,\n"
                "  switch egress queues of Q bytes, each frame lost with probability P (default: 8 ranks,\n"
-               "  1 MiB, auto, 100 Gb/s, 1 us, 1 MiB, 0, seed 1)\n",
+               "  1 MiB, auto, 100 Gb/s, 1 us, 1 MiB, 0, seed 1); --pcap writes every frame put on a wire\n",
                why.c_str(), why.empty() ? "" : "\n", argv0);
   return 2;
 }
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
     else if (a == "--queue-bytes") o.queue_bytes = std::strtoull(v.c_str(), &end, 10);
     else if (a == "--loss") o.loss = std::strtod(v.c_str(), &end);
     else if (a == "--seed") o.seed = std::strtoull(v.c_str(), &end, 10);
+    else if (a == "--pcap") o.pcap = v, end = const_cast<char*>(v.c_str() + v.size());
     else return usage(argv[0], "ns3_pod_allreduce: unknown option " + a);
     if (end == nullptr || *end != '\0') return usage(argv[0], "ns3_pod_allreduce: " + a + " '" + v + "' is not a number");
   }
@@ -82,6 +85,14 @@ int main(int argc, char** argv) {
 
   const auto wall0 = std::chrono::steady_clock::now();
   ns3::WeftFabric fabric;
+  if (!o.pcap.empty()) {
+    try {
+      fabric.EnablePcap(o.pcap);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ns3_pod_allreduce: %s\n", e.what());
+      return 2;
+    }
+  }
   std::vector<weft::ns3sim::CollectiveHost*> ranks;
   for (int r = 0; r < o.ranks; ++r) {
     weft::ns3sim::CollectiveHostOptions h;

@@ -9,6 +9,7 @@
 #include "weft/collectives/verify.h"
 #include "weft/transport/endpoint.h"
 #include "weft/transport/mix.h"
+#include "weft/transport/pcap.h"
 #include "weft/transport/sim_loop.h"
 #include "weft/transport/wire.h"
 
@@ -269,6 +270,16 @@ double busbw_factor(const std::string& collective, int ranks) {
 
 std::unique_ptr<TransportHost> TransportHost::create(const TransportHostOptions& options) {
   return std::make_unique<TransportHostImpl>(options);
+}
+
+struct PcapSink::Impl {
+  explicit Impl(const std::string& path) : writer(path) {}
+  transport::PcapWriter writer;
+};
+PcapSink::PcapSink(const std::string& path) : impl_(std::make_unique<Impl>(path)) {}
+PcapSink::~PcapSink() = default;
+void PcapSink::write(TimeNs time, const std::uint8_t* frame, std::size_t len) {
+  impl_->writer.write_ethernet(time, {frame, len});
 }
 
 FrameInfo peek_frame(const std::uint8_t* f, std::size_t len) {

@@ -112,6 +112,21 @@ FrameInfo peek_frame(const std::uint8_t* frame, std::size_t len);
 // Returns false (and changes nothing) for a frame too short to carry it.
 bool mark_ce(std::uint8_t* frame, std::size_t len);
 
+// A pcap file of Ethernet frames (weft's PcapWriter), for captures of simulated fabrics that
+// `weft decode` and the Wireshark dissector read. Throws std::runtime_error naming the path.
+class PcapSink {
+ public:
+  explicit PcapSink(const std::string& path);
+  ~PcapSink();
+  PcapSink(const PcapSink&) = delete;
+  PcapSink& operator=(const PcapSink&) = delete;
+  void write(TimeNs time, const std::uint8_t* frame, std::size_t len);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // The in-memory simulator's wire timing, shared so both simulators agree to the nanosecond.
 TimeNs serialization_ns(std::size_t bytes, double rate_gbps);
 TimeNs us_to_ns_rounded(double us);

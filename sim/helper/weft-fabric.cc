@@ -68,6 +68,7 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
     }
     dev->SetTraceHook([this, me, peer](std::int64_t t, const std::uint8_t* f, std::size_t len, bool dropped) {
       if (m_tracing) m_trace.push_back(weft::ns3sim::format_trace_line(t, me, peer, f, len, dropped));
+      if (m_pcap) m_pcap->write(t, f, len);
     });
     if (k.host) k.host->SetDevice(dev);
     else k.sw->AddPort(dev);

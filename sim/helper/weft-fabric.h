@@ -69,6 +69,9 @@ class WeftFabric {
 
   // Records every frame put on (or dropped before) a wire as a golden-trace line.
   void EnableTrace() { m_tracing = true; }
+  // Writes every frame any port puts on its wire (lost ones included: a capture at the sender)
+  // into one pcap file, in time order. Throws std::runtime_error naming the path.
+  void EnablePcap(const std::string& path) { m_pcap = std::make_unique<weft::ns3sim::PcapSink>(path); }
   const std::vector<std::string>& Trace() const { return m_trace; }
   Conservation Count() const;
 
@@ -83,6 +86,7 @@ class WeftFabric {
   std::vector<Kind> m_kinds;
   std::vector<int> m_hosts;
   bool m_tracing = false;
+  std::unique_ptr<weft::ns3sim::PcapSink> m_pcap;
   std::vector<std::string> m_trace;
 };
 

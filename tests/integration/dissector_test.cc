@@ -10,6 +10,8 @@
 //    compat), a UDP-encapsulated exchange (PcapWriter::write_udp; heuristic and port-based
 //    decoding) and 400 seeded mutations of well-formed frames, secured ones included (both
 //    decoders must agree on every malformed one);
+//  - written by the ns-3 model (--ns3-capture: examples/ns3_pod_allreduce --pcap), 8 hosts and a
+//    switch with 1 % loss: every frame is TTP and none is malformed;
 //  - checked in: tests/golden/capture_synthetic.pcap (every opcode, 802.1Q / 802.1ad tags, one frame
 //    per decode error, non-TTP frames; also decoded as compat) and
 //    tests/golden/capture_ttpoe-compat.pcap (a lossy compat-profile transfer).
@@ -43,6 +45,7 @@ using Json = nlohmann::json;
 
 struct Args {
   std::string weft, sim_capture, lua, golden, work;
+  std::string ns3_capture;  // optional: the ns-3 pod example, which writes a capture with --pcap
 };
 
 int failures = 0;
@@ -395,6 +398,7 @@ int main(int argc, char** argv) {
     else if (k == "--lua") a.lua = v;
     else if (k == "--golden") a.golden = v;
     else if (k == "--work") a.work = v;
+    else if (k == "--ns3-capture") a.ns3_capture = v;
     else {
       std::cerr << "dissector_test: unknown argument " << k << "\n";
       return 2;
@@ -427,7 +431,7 @@ int main(int argc, char** argv) {
   }
   const std::string synthetic = a.golden + "/capture_synthetic.pcap";
   const std::string compat = a.golden + "/capture_ttpoe-compat.pcap";
-  const std::vector<Case> cases = {
+  std::vector<Case> cases = {
       {"weft_lossy", lossy, {}, {}, 40, 0},
       {"weft_secure", secure, {}, {}, 40, 0},
       {"weft_secure_compat", secure, {"--compat"}, {"ttpoe.extensions:FALSE"}, 40, 0},
@@ -440,6 +444,15 @@ int main(int argc, char** argv) {
       {"mutated", mutated, {}, {}, 200, kAny},
       {"mutated_compat", mutated, {"--compat"}, {"ttpoe.extensions:FALSE"}, 200, kAny},
   };
+  if (!a.ns3_capture.empty()) {
+    // A capture written by the ns-3 model (8 hosts, a switch, 1 % loss): every frame decodes.
+    const std::string ns3 = a.work + "/ns3_pod.pcap";
+    RunResult r = run(quote(a.ns3_capture) + " --ranks 8 --bytes 262144 --loss 0.01 --seed 5 --pcap " + quote(ns3) +
+                      " 2>&1");
+    std::cout << r.out;
+    if (r.status != 0) fail("the ns-3 capture failed: " + a.ns3_capture);
+    cases.push_back({"ns3_pod", ns3, {}, {}, 200, 0});
+  }
   for (const Case& c : cases) check_case(a, c);
   check_cli(a);
   if (failures > 0) {
