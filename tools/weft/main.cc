@@ -21,6 +21,7 @@
 #include "tools/weft/cli.h"
 #include "tools/weft/decode.h"
 #include "tools/weft/keygen.h"
+#include "tools/weft/sim_cmd.h"
 #include "tools/weft/net.h"
 
 namespace {
@@ -28,21 +29,7 @@ namespace {
 using weft::tools::Action;
 using weft::tools::kExitUsage;
 
-struct Planned {
-  std::string_view name;
-  std::string_view what;
-};
-
-// Subcommands DESIGN.md §7 promises that do not exist yet. They are named in --help under
-// "planned" and get a clear "not built yet" error instead of "unknown subcommand".
-constexpr std::array<Planned, 1> kPlanned = {{
-    {"sim", "run a JSON-described SimLoop scenario"},
-}};
-
-constexpr std::string_view kFooter = R"(Planned (not built yet):
-  sim
-
-Examples (links are encrypted and authenticated; make keys first):
+constexpr std::string_view kFooter = R"(Examples (links are encrypted and authenticated; make keys first):
   weft keygen cluster --out cluster.key               # one key for every member of the cluster
   weft peer --listen udp://127.0.0.1:7000 --echo --cluster-key cluster.key
   weft send --to udp://127.0.0.1:7000 --bytes 1048576 --messages 8 --verify --cluster-key cluster.key
@@ -52,6 +39,7 @@ Examples (links are encrypted and authenticated; make keys first):
   weft bench transport --datapath memory --loss 0,0.01 --repeat 1
   weft bench allreduce --ranks 4 --max-bytes 64M                # encrypted all-reduce, 4 processes
   weft bench compare --ranks 2,4 --sizes 8,1M,16M,64M           # beside Open MPI and Gloo
+  weft sim --scenario sim/scenarios/pod8-allreduce.json         # the ns-3 model
 
 Exit status: 0 success, 1 a run failed, 2 usage error.)";
 
@@ -81,20 +69,14 @@ int check_subcommand_names(const std::vector<std::string>& args) {
     if (args[0] == "-h" || args[0] == "--help") return 0;
     return usage_error("unknown option '" + args[0] + "' (weft takes a subcommand first)", "weft");
   }
-  auto planned_in = [](auto& table, std::string_view name) {
-    return std::any_of(table.begin(), table.end(), [&](const Planned& p) { return p.name == name; });
-  };
   if (args[0] == "decode") return 0;
-  if (args[0] == "peer" || args[0] == "send" || args[0] == "conformance") return 0;
+  if (args[0] == "peer" || args[0] == "send" || args[0] == "conformance" || args[0] == "sim") return 0;
   if (args[0] == "keygen") {
     if (args.size() < 2) return usage_error("'weft keygen' needs a key kind: identity or cluster", "weft keygen");
     if (args[1].starts_with("-") || args[1] == "identity" || args[1] == "cluster") return 0;
     return usage_error("unknown key kind '" + args[1] + "' (available: identity, cluster)", "weft keygen");
   }
   if (args[0] != "bench") {
-    if (planned_in(kPlanned, args[0])) {
-      return usage_error("'weft " + args[0] + "' is planned but not built yet", "weft");
-    }
     return usage_error("unknown subcommand '" + args[0] + "'", "weft");
   }
   if (args.size() < 2 || args[1].starts_with("-")) return 0;
@@ -139,6 +121,7 @@ int main(int argc, char** argv) {
   weft::tools::register_send(app, action);
   weft::tools::register_conformance(app, action);
   weft::tools::register_keygen(app, action);
+  weft::tools::register_sim(app, action);
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (int rc = check_subcommand_names(args); rc != 0) return rc;

@@ -1,0 +1,365 @@
+// The scenario runner behind `weft sim` (weft_sim_runner.h): JSON in, a WeftFabric of collective
+// hosts and switches in ns-3, JSON/CSV out.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ns3/simulator.h"
+#include "sim/facade/weft_ns3_facade.h"
+#include "sim/runner/weft_sim_runner.h"
+#include "weft-fabric.h"
+
+namespace weft::ns3sim {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Reads fields of one JSON object, naming each by its path, and rejects fields it never read.
+class Fields {
+ public:
+  Fields(const Json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) throw ScenarioError(where() + "must be a JSON object");
+  }
+  bool has(const std::string& k) const { return j_.contains(k); }
+  const Json& object(const std::string& k) {
+    seen_.insert(k);
+    if (!j_.contains(k)) throw ScenarioError(where(k) + "missing");
+    return j_.at(k);
+  }
+  double number(const std::string& k, double def, double lo, double hi) {
+    seen_.insert(k);
+    if (!j_.contains(k)) return def;
+    const Json& v = j_.at(k);
+    if (!v.is_number()) throw ScenarioError(where(k) + "must be a number, not " + v.dump());
+    const double d = v.get<double>();
+    if (!(d >= lo && d <= hi)) {
+      throw ScenarioError(where(k) + num(d) + " is out of range [" + num(lo) + ", " + num(hi) + "]");
+    }
+    return d;
+  }
+  long long integer(const std::string& k, long long def, long long lo, long long hi) {
+    seen_.insert(k);
+    if (!j_.contains(k)) return def;
+    const Json& v = j_.at(k);
+    if (!v.is_number_integer()) throw ScenarioError(where(k) + "must be an integer, not " + v.dump());
+    const long long i = v.get<long long>();
+    if (i < lo || i > hi) {
+      throw ScenarioError(where(k) + std::to_string(i) + " is out of range [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]");
+    }
+    return i;
+  }
+  bool boolean(const std::string& k, bool def) {
+    seen_.insert(k);
+    if (!j_.contains(k)) return def;
+    if (!j_.at(k).is_boolean()) throw ScenarioError(where(k) + "must be true or false, not " + j_.at(k).dump());
+    return j_.at(k).get<bool>();
+  }
+  std::string choice(const std::string& k, const std::string& def, const std::vector<std::string>& allowed) {
+    seen_.insert(k);
+    if (!j_.contains(k)) {
+      if (def.empty()) throw ScenarioError(where(k) + "missing (one of " + list(allowed) + ")");
+      return def;
+    }
+    const Json& v = j_.at(k);
+    if (!v.is_string()) throw ScenarioError(where(k) + "must be a string (one of " + list(allowed) + ")");
+    const std::string s = v.get<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
+      throw ScenarioError(where(k) + "'" + s + "' is not one of " + list(allowed));
+    }
+    return s;
+  }
+  std::string text(const std::string& k, const std::string& def) {
+    seen_.insert(k);
+    if (!j_.contains(k)) return def;
+    if (!j_.at(k).is_string()) throw ScenarioError(where(k) + "must be a string");
+    return j_.at(k).get<std::string>();
+  }
+  // Every field present must have been read.
+  void done() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (seen_.count(it.key()) == 0) {
+        std::vector<std::string> known(seen_.begin(), seen_.end());
+        throw ScenarioError(where(it.key()) + "unknown field (known here: " + list(known) + ")");
+      }
+    }
+  }
+
+ private:
+  std::string where(const std::string& k = "") const {
+    const std::string p = path_.empty() ? k : k.empty() ? path_ : path_ + "." + k;
+    return (p.empty() ? std::string("scenario") : p) + ": ";
+  }
+  static std::string list(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+  static std::string num(double d) {
+    std::ostringstream o;
+    o << d;
+    return o.str();
+  }
+  const Json& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+};
+
+struct Scenario {
+  std::string name = "scenario";
+  std::uint64_t seed = 1;
+  double deadline_ms = 10000;
+  std::string kind;
+  int hosts = 8, leaves = 0, hosts_per_leaf = 0, spines = 0;
+  double link_gbps = 100, link_delay_us = 1, uplink_gbps = 100, uplink_delay_us = 1;
+  ns3::WeftSwitch::Options sw;
+  std::string path_name = "ecmp";
+  double loss = 0;
+  CollectiveSpec work;
+};
+
+Scenario parse(const std::string& text) {
+  Json j;
+  try {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw ScenarioError(std::string("scenario: not valid JSON: ") + e.what());
+  }
+  Scenario s;
+  Fields top(j, "");
+  s.name = top.text("name", s.name);
+  s.seed = static_cast<std::uint64_t>(top.integer("seed", 1, 0, (1LL << 62)));
+  s.deadline_ms = top.number("deadline_ms", 10000, 1, 3'600'000);
+  s.loss = top.number("loss", 0, 0, 0.5);
+  {
+    Fields t(top.object("topology"), "topology");
+    s.kind = t.choice("kind", "", {"pod", "leaf-spine"});
+    s.link_gbps = t.number("link_gbps", 100, 0.001, 1e5);
+    s.link_delay_us = t.number("link_delay_us", 1, 0, 1e6);
+    if (s.kind == "pod") {
+      s.hosts = static_cast<int>(t.integer("hosts", 8, 2, 4096));
+    } else {
+      s.leaves = static_cast<int>(t.integer("leaves", 4, 2, 1024));
+      s.hosts_per_leaf = static_cast<int>(t.integer("hosts_per_leaf", 4, 1, 1024));
+      s.spines = static_cast<int>(t.integer("spines", 2, 1, 1024));
+      s.uplink_gbps = t.number("uplink_gbps", s.link_gbps, 0.001, 1e5);
+      s.uplink_delay_us = t.number("uplink_delay_us", s.link_delay_us, 0, 1e6);
+      s.hosts = s.leaves * s.hosts_per_leaf;
+      if (s.hosts > 65536) throw ScenarioError("topology: leaves x hosts_per_leaf is more than 65536 hosts");
+    }
+    if (t.has("switch")) {
+      Fields w(t.object("switch"), "topology.switch");
+      s.sw.queue_limit_bytes = static_cast<std::uint64_t>(w.integer("queue_bytes", 1 << 20, 9000, 1LL << 34));
+      s.sw.ecn_threshold_bytes = static_cast<std::uint64_t>(w.integer("ecn_threshold_bytes", 0, 0, 1LL << 34));
+      s.sw.priority = w.boolean("priority", true);
+      s.path_name = w.choice("path", "ecmp", {"ecmp", "spray", "first"});
+      w.done();
+    }
+    s.sw.path = s.path_name == "spray"   ? ns3::WeftSwitch::PathChoice::kSpray
+                : s.path_name == "first" ? ns3::WeftSwitch::PathChoice::kFirst
+                                         : ns3::WeftSwitch::PathChoice::kEcmp;
+    t.done();
+  }
+  {
+    Fields w(top.object("workload"), "workload");
+    s.work.collective = w.choice("collective", "allreduce",
+                                 {"allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"});
+    s.work.bytes = static_cast<std::size_t>(w.integer("bytes", 1 << 20, 1, 1LL << 34));
+    s.work.dtype = w.text("dtype", "float");
+    s.work.op = w.text("op", "sum");
+    s.work.algorithm = w.text("algorithm", "auto");
+    s.work.root = static_cast<int>(w.integer("root", 0, 0, s.hosts - 1));
+    w.done();
+  }
+  top.done();
+  return s;
+}
+
+std::string fixed(double v, int digits) {  // NOLINT: printf-style rounding for the table
+  char b[64];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+}  // namespace
+
+SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
+  Scenario s = parse(scenario_json);
+  if (seed_override >= 0) s.seed = static_cast<std::uint64_t>(seed_override);
+  const auto wall0 = std::chrono::steady_clock::now();
+  SimRun out;
+  Json result;
+  {
+    ns3::WeftFabric f;
+    std::vector<CollectiveHost*> ranks;
+    for (int r = 0; r < s.hosts; ++r) {
+      CollectiveHostOptions h;
+      h.rank = r;
+      h.size = s.hosts;
+      h.seed = s.seed;
+      h.ranks_per_pod = s.kind == "leaf-spine" ? s.hosts_per_leaf : 0;
+      h.alpha_us = 2 * s.link_delay_us + 1;
+      h.beta_gbps = s.link_gbps / 8;
+      h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;
+      h.inter_beta_gbps = std::min(s.link_gbps, s.uplink_gbps) / 8;
+      h.timeout_ns = static_cast<std::uint64_t>(s.deadline_ms * 1e6);
+      auto core = CollectiveHost::create(h);
+      ranks.push_back(core.get());
+      f.AddHost(std::move(core), static_cast<std::uint32_t>(r + 1));
+    }
+    ns3::WeftFabric::LinkOptions host_link, up_link;
+    host_link.rate_gbps = s.link_gbps;
+    host_link.delay_us = s.link_delay_us;
+    host_link.loss = s.loss;
+    host_link.loss_seed = s.seed;
+    up_link = host_link;
+    up_link.rate_gbps = s.uplink_gbps;
+    up_link.delay_us = s.uplink_delay_us;
+    if (s.kind == "pod") {
+      const int sw = f.AddSwitch(s.sw);
+      for (int r = 0; r < s.hosts; ++r) f.Connect(r, sw, host_link);
+    } else {
+      std::vector<int> leaves, spines;
+      for (int l = 0; l < s.leaves; ++l) leaves.push_back(f.AddSwitch(s.sw));
+      for (int p = 0; p < s.spines; ++p) spines.push_back(f.AddSwitch(s.sw));
+      for (int r = 0; r < s.hosts; ++r) f.Connect(r, leaves[static_cast<std::size_t>(r / s.hosts_per_leaf)], host_link);
+      for (int l : leaves) {
+        for (int p : spines) f.Connect(l, p, up_link);
+      }
+    }
+    f.BuildRoutes();
+    auto all_done = [&ranks] {
+      for (auto* r : ranks) {
+        if (!r->done()) return false;
+      }
+      return true;
+    };
+    for (int r = 0; r < s.hosts; ++r) {
+      f.Host(r)->SetAfterEvent([&all_done] {
+        if (all_done()) ns3::Simulator::Stop();
+      });
+    }
+    std::string start_error;
+    ns3::Simulator::Schedule(ns3::NanoSeconds(0), [&] {
+      for (auto* r : ranks) {
+        if (!r->start(s.work, 0) && start_error.empty()) start_error = r->error();
+      }
+      f.ActivityAll();
+    });
+    ns3::Simulator::Stop(ns3::NanoSeconds(static_cast<std::int64_t>(s.deadline_ms * 1e6)));
+    ns3::Simulator::Run();
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (!start_error.empty()) {
+      ns3::Simulator::Destroy();
+      throw ScenarioError("workload: " + start_error);
+    }
+
+    std::uint64_t wrong = 0, retransmits = 0, finished = 0;
+    TimeNs finish = 0;
+    std::string failure;
+    for (auto* r : ranks) {
+      if (r->done() && !r->failed()) ++finished;
+      else if (failure.empty()) failure = r->done() ? r->error() : "did not finish by deadline_ms";
+      wrong += r->wrong_elements();
+      retransmits += r->retransmissions();
+      if (r->finished_at() != kNever) finish = std::max(finish, r->finished_at());
+    }
+    const ns3::WeftFabric::Conservation c = f.Count();
+    std::uint64_t hops = 0, max_queue = 0, ecn = 0;
+    for (std::size_t n = 0; n < f.Nodes(); ++n) {
+      if (f.IsHost(static_cast<int>(n))) continue;
+      const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
+      for (std::size_t p = 0; p < sw->GetNPorts(); ++p) {
+        const auto& ps = sw->GetPortStats(static_cast<int>(p));
+        max_queue = std::max(max_queue, ps.max_queue_bytes);
+        ecn += ps.ecn_marked;
+        hops += ps.forwarded;
+      }
+    }
+    hops += c.originated;
+    const double factor = busbw_factor(s.work.collective, s.hosts);
+    const double bytes = static_cast<double>(ranks[0]->bytes());
+    const double ideal_ns = factor * bytes * 8.0 / s.link_gbps;
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    out.ok = finished == ranks.size() && wrong == 0 && c.Holds();
+
+    result["name"] = s.name;
+    result["seed"] = s.seed;
+    result["topology"] = s.kind;
+    result["hosts"] = s.hosts;
+    if (s.kind == "leaf-spine") {
+      result["leaves"] = s.leaves;
+      result["spines"] = s.spines;
+      result["oversubscription"] = (s.hosts_per_leaf * s.link_gbps) / (s.spines * s.uplink_gbps);
+    }
+    result["link_gbps"] = s.link_gbps;
+    result["path"] = s.path_name;
+    result["loss"] = s.loss;
+    result["collective"] = s.work.collective;
+    result["bytes"] = ranks[0]->bytes();
+    result["algorithm"] = ranks[0]->algorithm();
+    result["completed_ranks"] = finished;
+    result["completion_us"] = static_cast<double>(finish) / 1e3;
+    result["ideal_us"] = ideal_ns / 1e3;
+    result["ratio_to_ideal"] = ideal_ns > 0 && finish > 0 ? static_cast<double>(finish) / ideal_ns : 0.0;
+    result["busbw_gbps"] = finish > 0 ? factor * bytes / static_cast<double>(finish) : 0.0;
+    result["wrong"] = wrong;
+    result["frames_originated"] = c.originated;
+    result["frames_delivered"] = c.delivered;
+    result["dropped_loss"] = c.lost_on_wire;
+    result["dropped_queue"] = c.dropped_queue;
+    result["dropped_no_route"] = c.dropped_no_route;
+    result["conservation_holds"] = c.Holds();
+    result["retransmissions"] = retransmits;
+    result["ecn_marked"] = ecn;
+    result["max_queue_bytes"] = max_queue;
+    result["events"] = ns3::Simulator::GetEventCount();
+    result["wall_s"] = wall_s;
+    result["packet_hops_per_s"] = wall_s > 0 ? static_cast<double>(hops) / wall_s : 0.0;
+    result["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
+    result["ok"] = out.ok;
+    if (!failure.empty()) result["failure"] = failure;
+    ns3::Simulator::Destroy();
+  }
+  out.json = result.dump();
+  for (auto it = result.begin(); it != result.end(); ++it) {
+    out.csv_header += (out.csv_header.empty() ? "" : ",") + it.key();
+    const std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    out.csv_row += (out.csv_row.empty() ? "" : ",") + (v.find(',') != std::string::npos ? "\"" + v + "\"" : v);
+  }
+  std::ostringstream t;
+  t << "# weft sim: " << s.name << " (seed " << s.seed << "): " << s.kind << ", " << s.hosts << " hosts, "
+    << s.link_gbps << " Gb/s, path " << s.path_name << ", loss " << s.loss << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "#%13s %12s %19s %12s %12s %7s %12s %7s %8s %14s %8s\n", "collective", "bytes",
+                "algorithm", "time(us)", "ideal(us)", "ratio", "busbw(GB/s)", "#wrong", "retrans", "drops(q/loss)",
+                "wall(s)");
+  t << line;
+  const std::string drops = result["dropped_queue"].dump() + "/" + result["dropped_loss"].dump();
+  std::snprintf(line, sizeof line, "%14s %12s %19s %12.3f %12.3f %7.2f %12.3f %7s %8s %14s %8.3f\n",
+                s.work.collective.c_str(), result["bytes"].dump().c_str(),
+                result["algorithm"].get<std::string>().c_str(), result["completion_us"].get<double>(),
+                result["ideal_us"].get<double>(), result["ratio_to_ideal"].get<double>(),
+                result["busbw_gbps"].get<double>(), result["wrong"].dump().c_str(),
+                result["retransmissions"].dump().c_str(), drops.c_str(), result["wall_s"].get<double>());
+  t << line;
+  t << "# frames: originated " << result["frames_originated"].dump() << ", delivered "
+    << result["frames_delivered"].dump() << ", max queue " << result["max_queue_bytes"].dump() << " B, "
+    << result["events"].dump() << " events, " << fixed(result["packet_hops_per_s"].get<double>() / 1e6, 2)
+    << " M packet-hops/s, peak RSS " << fixed(result["peak_rss_mb"].get<double>(), 1) << " MB\n";
+  if (result.contains("failure")) t << "# FAILED: " << result["failure"].get<std::string>() << "\n";
+  out.table = t.str();
+  return out;
+}
+
+}  // namespace weft::ns3sim

@@ -1,0 +1,46 @@
+// `weft sim --scenario FILE.json`: a scenario file in, a simulated run on the ns-3 model, results
+// out as JSON and CSV. This header uses only standard types, so the weft program (C++20) can call
+// the runner (compiled as C++17 with ns-3).
+//
+// Scenario file (every field but "topology.kind" optional; unknown fields are errors):
+//   {
+//     "name": "pod-allreduce",            "seed": 1,            "deadline_ms": 10000,
+//     "topology": {
+//       "kind": "pod" | "leaf-spine",
+//       "hosts": 8,                                           (pod)
+//       "leaves": 4, "hosts_per_leaf": 4, "spines": 2,        (leaf-spine)
+//       "link_gbps": 100, "link_delay_us": 1,                 host links
+//       "uplink_gbps": 100, "uplink_delay_us": 1,             leaf-spine links
+//       "switch": { "queue_bytes": 1048576, "ecn_threshold_bytes": 0, "priority": true,
+//                   "path": "ecmp" | "spray" | "first" }
+//     },
+//     "loss": 0.0,                                            per frame, every link direction
+//     "workload": { "collective": "allreduce", "bytes": 1048576, "dtype": "float", "op": "sum",
+//                   "algorithm": "auto", "root": 0 }
+//   }
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace weft::ns3sim {
+
+// A scenario file that cannot run; what() names the field ("topology.hosts: ...").
+struct ScenarioError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct SimRun {
+  std::string json;        // one JSON object: the scenario's settings and every result
+  std::string csv_header;  // CSV column names
+  std::string csv_row;     // the same results as one CSV row
+  std::string table;       // a short human-readable summary (several lines)
+  bool ok = false;         // every rank finished, no wrong element, every frame accounted for
+};
+
+// Parses and validates `scenario_json` (throws ScenarioError), runs it, and returns the results.
+// `seed_override` >= 0 replaces the file's seed.
+SimRun run_scenario(const std::string& scenario_json, long long seed_override = -1);
+
+}  // namespace weft::ns3sim
