@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <span>
+#include <unordered_map>
 
 #include "weft/collectives/binding.h"
 #include "weft/collectives/engine.h"
@@ -26,7 +27,7 @@ using transport::Vc;
 class TransportHostImpl final : public TransportHost {
  public:
   explicit TransportHostImpl(const TransportHostOptions& o)
-      : host_(config(o), [this](Endpoint&, Event& ev, transport::TimeNs) { on_event(ev); }) {}
+      : host_(config(o), [this](Endpoint&, Event& ev, transport::TimeNs now) { on_event(ev, now); }) {}
 
   static EndpointConfig config(const TransportHostOptions& o) {
     EndpointConfig c;
@@ -40,12 +41,31 @@ class TransportHostImpl final : public TransportHost {
 
   void on_frame(const std::uint8_t* frame, std::size_t len, TimeNs now) override {
     host_.on_frame({frame, len}, now);
+    feed_flows(now);
   }
   std::size_t poll_transmit(std::uint8_t* buf, std::size_t capacity, TimeNs now) override {
     return host_.poll_transmit({buf, capacity}, now);
   }
   TimeNs next_timer() const override { return host_.next_timer(); }
-  void on_timer(TimeNs now) override { host_.on_timer(now); }
+  void on_timer(TimeNs now) override {
+    host_.on_timer(now);
+    feed_flows(now);
+  }
+
+  bool start_flow(std::uint32_t peer, std::size_t bytes, TimeNs now) override {
+    if (host_.endpoint().state(peer, Vc::kData) == transport::LinkState::kClosed &&
+        !check(host_.endpoint().open(peer, Vc::kData, now))) {
+      return false;
+    }
+    outgoing_.push_back(Flow{peer, bytes});
+    feed_flows(now);
+    return true;
+  }
+  void expect_flow(std::uint32_t from, std::size_t bytes) override { expected_[from] = bytes; }
+  TimeNs flow_finished_at(std::uint32_t from) const override {
+    const auto it = finished_.find(from);
+    return it == finished_.end() ? kNever : it->second;
+  }
 
   bool open(std::uint32_t peer, int vc, TimeNs now) override {
     return check(host_.endpoint().open(peer, static_cast<Vc>(vc), now));
@@ -70,12 +90,32 @@ class TransportHostImpl final : public TransportHost {
     error_ = st.detail();
     return false;
   }
-  void on_event(Event& ev) {
+  // Queues what the send buffers take of every flow still to send.
+  void feed_flows(TimeNs now) {
+    const std::size_t chunk = host_.endpoint().config().profile == transport::Profile::kTtpoeCompat
+                                  ? std::size_t{1024}
+                                  : std::size_t{1} << 20;
+    for (Flow& f : outgoing_) {
+      while (f.left > 0) {
+        const std::size_t n = std::min(chunk, f.left);
+        chunk_.resize(n, 0x5A);
+        if (!host_.endpoint().send(f.peer, Vc::kData, {chunk_.data(), n}, now).ok()) break;  // full: later
+        f.left -= n;
+      }
+    }
+    outgoing_.erase(std::remove_if(outgoing_.begin(), outgoing_.end(), [](const Flow& f) { return f.left == 0; }),
+                    outgoing_.end());
+  }
+  void on_event(Event& ev, TimeNs now) {
     if (ev.kind == EventKind::kOpened) {
       links_.emplace_back(ev.peer, ev.vc);
     } else if (ev.kind == EventKind::kMessage) {
       ++messages_;
       bytes_ += ev.message.size();
+      std::size_t& got = received_from_[ev.peer];
+      got += ev.message.size();
+      const auto want = expected_.find(ev.peer);
+      if (want != expected_.end() && got >= want->second && finished_.count(ev.peer) == 0) finished_[ev.peer] = now;
     } else if (ev.kind == EventKind::kClosed || ev.kind == EventKind::kError) {
       retransmits_closed_ += ev.stats.retransmits;
       if (ev.kind == EventKind::kError) {
@@ -96,6 +136,14 @@ class TransportHostImpl final : public TransportHost {
   std::uint64_t messages_ = 0, bytes_ = 0, retransmits_closed_ = 0, link_errors_ = 0;
   std::string error_;
   std::vector<std::pair<NodeId, Vc>> links_;  // opened, for their live counters
+  struct Flow {
+    NodeId peer;
+    std::size_t left;  // bytes not yet queued
+  };
+  std::vector<Flow> outgoing_;
+  std::vector<std::uint8_t> chunk_;
+  std::unordered_map<NodeId, std::size_t> expected_, received_from_;
+  std::unordered_map<NodeId, TimeNs> finished_;
 };
 
 // The loop's Host over a TransportHost (so both simulators drive the very same class).

@@ -47,6 +47,13 @@ class TransportHost : public HostCore {
   // Queues a message of `bytes` bytes (a fixed pattern) to (peer, vc).
   virtual bool send(std::uint32_t peer, int vc, std::size_t bytes, TimeNs now) = 0;
   virtual bool close(std::uint32_t peer, int vc, TimeNs now) = 0;
+  // A flow: `bytes` to (peer, VC 2), opened if needed, cut into messages (weft: up to 1 MiB each;
+  // compat: 1024 B, its largest) and queued as the send buffer allows. The receiving host must
+  // expect_flow() it to know when it is complete.
+  virtual bool start_flow(std::uint32_t peer, std::size_t bytes, TimeNs now) = 0;
+  virtual void expect_flow(std::uint32_t from, std::size_t bytes) = 0;
+  // When the expected bytes from `from` had all arrived (kNever: not yet).
+  virtual TimeNs flow_finished_at(std::uint32_t from) const = 0;
   virtual std::uint64_t messages_received() const = 0;
   virtual std::uint64_t bytes_received() const = 0;
   virtual std::uint64_t retransmissions() = 0;  // over every link, open or closed

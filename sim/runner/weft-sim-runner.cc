@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <set>
@@ -124,7 +126,12 @@ struct Scenario {
   ns3::WeftSwitch::Options sw;
   std::string path_name = "ecmp";
   double loss = 0;
+  std::string workload = "collective";  // collective, incast, permutation
   CollectiveSpec work;
+  // Point-to-point workloads: flows of `work.bytes` each.
+  int senders = 0;          // incast: how many hosts send to `receiver` (0: every other host)
+  int receiver = 0;         // incast
+  bool compat = false;      // transport profile ttpoe-compat (go-back-N) instead of weft's
 };
 
 Scenario parse(const std::string& text) {
@@ -171,23 +178,123 @@ Scenario parse(const std::string& text) {
   }
   {
     Fields w(top.object("workload"), "workload");
-    s.work.collective = w.choice("collective", "allreduce",
-                                 {"allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"});
+    s.workload = w.choice("kind", "collective", {"collective", "incast", "permutation"});
     s.work.bytes = static_cast<std::size_t>(w.integer("bytes", 1 << 20, 1, 1LL << 34));
-    s.work.dtype = w.text("dtype", "float");
-    s.work.op = w.text("op", "sum");
-    s.work.algorithm = w.text("algorithm", "auto");
-    s.work.root = static_cast<int>(w.integer("root", 0, 0, s.hosts - 1));
+    if (s.workload == "collective") {
+      s.work.collective = w.choice("collective", "allreduce",
+                                   {"allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"});
+      s.work.dtype = w.text("dtype", "float");
+      s.work.op = w.text("op", "sum");
+      s.work.algorithm = w.text("algorithm", "auto");
+      s.work.root = static_cast<int>(w.integer("root", 0, 0, s.hosts - 1));
+    } else {
+      s.compat = w.choice("profile", "weft", {"weft", "ttpoe-compat"}) == "ttpoe-compat";
+      if (s.workload == "incast") {
+        s.receiver = static_cast<int>(w.integer("receiver", 0, 0, s.hosts - 1));
+        s.senders = static_cast<int>(w.integer("senders", s.hosts - 1, 1, s.hosts - 1));
+      }
+    }
     w.done();
   }
   top.done();
   return s;
 }
 
-std::string fixed(double v, int digits) {  // NOLINT: printf-style rounding for the table
+std::string fixed(double v, int digits) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
   return b;
+}
+
+// The human-readable summary of a run's results.
+std::string table(const Scenario& s, const Json& r) {
+  std::ostringstream t;
+  char line[512];
+  t << "# weft sim: " << s.name << " (seed " << s.seed << "): " << s.kind << ", " << s.hosts << " hosts, "
+    << s.link_gbps << " Gb/s, path " << s.path_name << ", loss " << s.loss << "\n";
+  const std::string drops = r["dropped_queue"].dump() + "/" + r["dropped_loss"].dump();
+  if (s.workload == "collective") {
+    std::snprintf(line, sizeof line, "#%13s %12s %19s %12s %12s %7s %12s %7s %8s %14s %8s\n", "collective", "bytes",
+                  "algorithm", "time(us)", "ideal(us)", "ratio", "busbw(GB/s)", "#wrong", "retrans", "drops(q/loss)",
+                  "wall(s)");
+    t << line;
+    std::snprintf(line, sizeof line, "%14s %12s %19s %12.3f %12.3f %7.2f %12.3f %7s %8s %14s %8.3f\n",
+                  s.work.collective.c_str(), r["bytes"].dump().c_str(), r["algorithm"].get<std::string>().c_str(),
+                  r["completion_us"].get<double>(), r["ideal_us"].get<double>(), r["ratio_to_ideal"].get<double>(),
+                  r["busbw_gbps"].get<double>(), r["wrong"].dump().c_str(), r["retransmissions"].dump().c_str(),
+                  drops.c_str(), r["wall_s"].get<double>());
+  } else {
+    std::snprintf(line, sizeof line, "#%12s %13s %12s %7s %12s %12s %9s %9s %9s %8s %14s %8s\n", "workload", "profile",
+                  "flow bytes", "flows", "time(us)", "ideal(us)", "slow-p50", "slow-p99", "slow-p999", "retrans",
+                  "drops(q/loss)", "wall(s)");
+    t << line;
+    std::snprintf(line, sizeof line, "%13s %13s %12s %7s %12.3f %12.3f %9.2f %9.2f %9.2f %8s %14s %8.3f\n",
+                  s.workload.c_str(), r["profile"].get<std::string>().c_str(), r["bytes"].dump().c_str(),
+                  (r["flows_finished"].dump() + "/" + r["flows"].dump()).c_str(), r["completion_us"].get<double>(),
+                  r["ideal_us"].get<double>(), r["slowdown_p50"].get<double>(), r["slowdown_p99"].get<double>(),
+                  r["slowdown_p999"].get<double>(), r["retransmissions"].dump().c_str(), drops.c_str(),
+                  r["wall_s"].get<double>());
+  }
+  t << line;
+  t << "# frames: originated " << r["frames_originated"].dump() << ", delivered " << r["frames_delivered"].dump()
+    << ", ECN-marked " << r["ecn_marked"].dump() << ", max queue " << r["max_queue_bytes"].dump() << " B, "
+    << r["events"].dump() << " events, " << fixed(r["packet_hops_per_s"].get<double>() / 1e6, 2)
+    << " M packet-hops/s, peak RSS " << fixed(r["peak_rss_mb"].get<double>(), 1) << " MB\n";
+  if (r.contains("failure")) t << "# FAILED: " << r["failure"].get<std::string>() << "\n";
+  return t.str();
+}
+
+}  // namespace
+
+namespace {
+
+// Adds the switches and cables of the scenario's topology to `f`, whose hosts 0..hosts-1 exist,
+// and builds the forwarding tables.
+void build_topology(ns3::WeftFabric& f, const Scenario& s) {
+  ns3::WeftFabric::LinkOptions host_link, up_link;
+  host_link.rate_gbps = s.link_gbps;
+  host_link.delay_us = s.link_delay_us;
+  host_link.loss = s.loss;
+  host_link.loss_seed = s.seed;
+  up_link = host_link;
+  up_link.rate_gbps = s.uplink_gbps;
+  up_link.delay_us = s.uplink_delay_us;
+  if (s.kind == "pod") {
+    const int sw = f.AddSwitch(s.sw);
+    for (int r = 0; r < s.hosts; ++r) f.Connect(r, sw, host_link);
+  } else {
+    std::vector<int> leaves, spines;
+    for (int l = 0; l < s.leaves; ++l) leaves.push_back(f.AddSwitch(s.sw));
+    for (int p = 0; p < s.spines; ++p) spines.push_back(f.AddSwitch(s.sw));
+    for (int r = 0; r < s.hosts; ++r) f.Connect(r, leaves[static_cast<std::size_t>(r / s.hosts_per_leaf)], host_link);
+    for (int l : leaves) {
+      for (int p : spines) f.Connect(l, p, up_link);
+    }
+  }
+  f.BuildRoutes();
+}
+
+// One-way time of a frame's path with no queueing: its hops' propagation delays.
+double path_delay_ns(const Scenario& s, int a, int b) {
+  const double host = s.link_delay_us * 1e3;
+  if (s.kind == "pod" || a / s.hosts_per_leaf == b / s.hosts_per_leaf) return 2 * host;
+  return 2 * host + 2 * s.uplink_delay_us * 1e3;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t i = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size()))) - 1;
+  return v[std::min(i, v.size() - 1)];
+}
+
+// Stops the simulation after the event in which `done` first holds.
+void stop_when(ns3::WeftFabric& f, int hosts, const std::function<bool()>& done) {
+  for (int r = 0; r < hosts; ++r) {
+    f.Host(r)->SetAfterEvent([done] {
+      if (done()) ns3::Simulator::Stop();
+    });
+  }
 }
 
 }  // namespace
@@ -198,60 +305,92 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
   const auto wall0 = std::chrono::steady_clock::now();
   SimRun out;
   Json result;
+  result["name"] = s.name;
+  result["seed"] = s.seed;
+  result["topology"] = s.kind;
+  result["hosts"] = s.hosts;
+  if (s.kind == "leaf-spine") {
+    result["leaves"] = s.leaves;
+    result["spines"] = s.spines;
+    result["oversubscription"] = (s.hosts_per_leaf * s.link_gbps) / (s.spines * s.uplink_gbps);
+  }
+  result["link_gbps"] = s.link_gbps;
+  result["path"] = s.path_name;
+  result["loss"] = s.loss;
+  result["workload"] = s.workload;
+  bool workload_ok = false;
+  std::string failure;
   {
     ns3::WeftFabric f;
     std::vector<CollectiveHost*> ranks;
+    std::vector<TransportHost*> transports;
     for (int r = 0; r < s.hosts; ++r) {
-      CollectiveHostOptions h;
-      h.rank = r;
-      h.size = s.hosts;
-      h.seed = s.seed;
-      h.ranks_per_pod = s.kind == "leaf-spine" ? s.hosts_per_leaf : 0;
-      h.alpha_us = 2 * s.link_delay_us + 1;
-      h.beta_gbps = s.link_gbps / 8;
-      h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;
-      h.inter_beta_gbps = std::min(s.link_gbps, s.uplink_gbps) / 8;
-      h.timeout_ns = static_cast<std::uint64_t>(s.deadline_ms * 1e6);
-      auto core = CollectiveHost::create(h);
-      ranks.push_back(core.get());
-      f.AddHost(std::move(core), static_cast<std::uint32_t>(r + 1));
-    }
-    ns3::WeftFabric::LinkOptions host_link, up_link;
-    host_link.rate_gbps = s.link_gbps;
-    host_link.delay_us = s.link_delay_us;
-    host_link.loss = s.loss;
-    host_link.loss_seed = s.seed;
-    up_link = host_link;
-    up_link.rate_gbps = s.uplink_gbps;
-    up_link.delay_us = s.uplink_delay_us;
-    if (s.kind == "pod") {
-      const int sw = f.AddSwitch(s.sw);
-      for (int r = 0; r < s.hosts; ++r) f.Connect(r, sw, host_link);
-    } else {
-      std::vector<int> leaves, spines;
-      for (int l = 0; l < s.leaves; ++l) leaves.push_back(f.AddSwitch(s.sw));
-      for (int p = 0; p < s.spines; ++p) spines.push_back(f.AddSwitch(s.sw));
-      for (int r = 0; r < s.hosts; ++r) f.Connect(r, leaves[static_cast<std::size_t>(r / s.hosts_per_leaf)], host_link);
-      for (int l : leaves) {
-        for (int p : spines) f.Connect(l, p, up_link);
+      if (s.workload == "collective") {
+        CollectiveHostOptions h;
+        h.rank = r;
+        h.size = s.hosts;
+        h.seed = s.seed;
+        h.ranks_per_pod = s.kind == "leaf-spine" ? s.hosts_per_leaf : 0;
+        h.alpha_us = 2 * s.link_delay_us + 1;
+        h.beta_gbps = s.link_gbps / 8;
+        h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;
+        h.inter_beta_gbps = std::min(s.link_gbps, s.uplink_gbps) / 8;
+        h.timeout_ns = static_cast<std::uint64_t>(s.deadline_ms * 1e6);
+        auto core = CollectiveHost::create(h);
+        ranks.push_back(core.get());
+        f.AddHost(std::move(core), static_cast<std::uint32_t>(r + 1));
+      } else {
+        TransportHostOptions t;
+        t.node_id = static_cast<std::uint32_t>(r + 1);
+        t.seed = s.seed * 1000003u + static_cast<std::uint64_t>(r);
+        t.compat = s.compat;
+        auto core = TransportHost::create(t);
+        transports.push_back(core.get());
+        f.AddHost(std::move(core), t.node_id);
       }
     }
-    f.BuildRoutes();
-    auto all_done = [&ranks] {
+    build_topology(f, s);
+
+    // The flows of a point-to-point workload: (from, to).
+    std::vector<std::pair<int, int>> flows;
+    if (s.workload == "incast") {
+      for (int k = 0, r = 0; k < s.senders; ++r) {
+        if (r == s.receiver) continue;
+        flows.emplace_back(r, s.receiver);
+        ++k;
+      }
+    } else if (s.workload == "permutation") {
+      const int shift = 1 + static_cast<int>((s.seed * 0x9E3779B97F4A7C15ull >> 33) % static_cast<std::uint64_t>(s.hosts - 1));
+      for (int r = 0; r < s.hosts; ++r) flows.emplace_back(r, (r + shift) % s.hosts);
+      result["permutation_shift"] = shift;
+    }
+    auto flows_done = [&] {
+      for (const auto& [a, b] : flows) {
+        if (transports[static_cast<std::size_t>(b)]->flow_finished_at(static_cast<std::uint32_t>(a + 1)) == kNever) {
+          return false;
+        }
+      }
+      return true;
+    };
+    auto ranks_done = [&ranks] {
       for (auto* r : ranks) {
         if (!r->done()) return false;
       }
       return true;
     };
-    for (int r = 0; r < s.hosts; ++r) {
-      f.Host(r)->SetAfterEvent([&all_done] {
-        if (all_done()) ns3::Simulator::Stop();
-      });
-    }
+    if (s.workload == "collective") stop_when(f, s.hosts, ranks_done);
+    else stop_when(f, s.hosts, flows_done);
     std::string start_error;
     ns3::Simulator::Schedule(ns3::NanoSeconds(0), [&] {
       for (auto* r : ranks) {
         if (!r->start(s.work, 0) && start_error.empty()) start_error = r->error();
+      }
+      for (const auto& [a, b] : flows) {
+        transports[static_cast<std::size_t>(b)]->expect_flow(static_cast<std::uint32_t>(a + 1), s.work.bytes);
+        if (!transports[static_cast<std::size_t>(a)]->start_flow(static_cast<std::uint32_t>(b + 1), s.work.bytes, 0) &&
+            start_error.empty()) {
+          start_error = transports[static_cast<std::size_t>(a)]->last_error();
+        }
       }
       f.ActivityAll();
     });
@@ -263,18 +402,64 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
       throw ScenarioError("workload: " + start_error);
     }
 
-    std::uint64_t wrong = 0, retransmits = 0, finished = 0;
+    std::uint64_t retransmits = 0;
     TimeNs finish = 0;
-    std::string failure;
-    for (auto* r : ranks) {
-      if (r->done() && !r->failed()) ++finished;
-      else if (failure.empty()) failure = r->done() ? r->error() : "did not finish by deadline_ms";
-      wrong += r->wrong_elements();
-      retransmits += r->retransmissions();
-      if (r->finished_at() != kNever) finish = std::max(finish, r->finished_at());
+    if (s.workload == "collective") {
+      std::uint64_t wrong = 0, finished = 0;
+      for (auto* r : ranks) {
+        if (r->done() && !r->failed()) ++finished;
+        else if (failure.empty()) failure = r->done() ? r->error() : "did not finish by deadline_ms";
+        wrong += r->wrong_elements();
+        retransmits += r->retransmissions();
+        if (r->finished_at() != kNever) finish = std::max(finish, r->finished_at());
+      }
+      const double factor = busbw_factor(s.work.collective, s.hosts);
+      const double bytes = static_cast<double>(ranks[0]->bytes());
+      const double ideal_ns = factor * bytes * 8.0 / s.link_gbps;
+      result["collective"] = s.work.collective;
+      result["bytes"] = ranks[0]->bytes();
+      result["algorithm"] = ranks[0]->algorithm();
+      result["completed_ranks"] = finished;
+      result["completion_us"] = static_cast<double>(finish) / 1e3;
+      result["ideal_us"] = ideal_ns / 1e3;
+      result["ratio_to_ideal"] = ideal_ns > 0 && finish > 0 ? static_cast<double>(finish) / ideal_ns : 0.0;
+      result["busbw_gbps"] = finish > 0 ? factor * bytes / static_cast<double>(finish) : 0.0;
+      result["wrong"] = wrong;
+      workload_ok = finished == ranks.size() && wrong == 0;
+    } else {
+      std::vector<double> fct_us, slowdown;
+      std::uint64_t finished = 0;
+      for (const auto& [a, b] : flows) {
+        const TimeNs t = transports[static_cast<std::size_t>(b)]->flow_finished_at(static_cast<std::uint32_t>(a + 1));
+        if (t == kNever) continue;
+        ++finished;
+        finish = std::max(finish, t);
+        const double ideal = static_cast<double>(s.work.bytes) * 8.0 / s.link_gbps + path_delay_ns(s, a, b);
+        fct_us.push_back(static_cast<double>(t) / 1e3);
+        slowdown.push_back(static_cast<double>(t) / ideal);
+      }
+      for (auto* t : transports) retransmits += t->retransmissions();
+      if (finished < flows.size()) failure = std::to_string(flows.size() - finished) + " flow(s) did not finish by deadline_ms";
+      result["profile"] = s.compat ? "ttpoe-compat" : "weft";
+      result["bytes"] = s.work.bytes;
+      result["flows"] = flows.size();
+      result["flows_finished"] = finished;
+      result["completion_us"] = static_cast<double>(finish) / 1e3;
+      result["fct_p50_us"] = percentile(fct_us, 0.50);
+      result["fct_p99_us"] = percentile(fct_us, 0.99);
+      result["slowdown_p50"] = percentile(slowdown, 0.50);
+      result["slowdown_p99"] = percentile(slowdown, 0.99);
+      result["slowdown_p999"] = percentile(slowdown, 0.999);
+      // The bottleneck's bound: incast funnels every byte through the receiver's link.
+      const double bottleneck_ns = static_cast<double>(s.work.bytes) * 8.0 / s.link_gbps *
+                                   static_cast<double>(s.workload == "incast" ? flows.size() : 1);
+      result["ideal_us"] = bottleneck_ns / 1e3;
+      result["ratio_to_ideal"] = finish > 0 ? static_cast<double>(finish) / bottleneck_ns : 0.0;
+      workload_ok = finished == flows.size();
     }
+
     const ns3::WeftFabric::Conservation c = f.Count();
-    std::uint64_t hops = 0, max_queue = 0, ecn = 0;
+    std::uint64_t hops = c.originated, max_queue = 0, ecn = 0;
     for (std::size_t n = 0; n < f.Nodes(); ++n) {
       if (f.IsHost(static_cast<int>(n))) continue;
       const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
@@ -285,35 +470,9 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
         hops += ps.forwarded;
       }
     }
-    hops += c.originated;
-    const double factor = busbw_factor(s.work.collective, s.hosts);
-    const double bytes = static_cast<double>(ranks[0]->bytes());
-    const double ideal_ns = factor * bytes * 8.0 / s.link_gbps;
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
-    out.ok = finished == ranks.size() && wrong == 0 && c.Holds();
-
-    result["name"] = s.name;
-    result["seed"] = s.seed;
-    result["topology"] = s.kind;
-    result["hosts"] = s.hosts;
-    if (s.kind == "leaf-spine") {
-      result["leaves"] = s.leaves;
-      result["spines"] = s.spines;
-      result["oversubscription"] = (s.hosts_per_leaf * s.link_gbps) / (s.spines * s.uplink_gbps);
-    }
-    result["link_gbps"] = s.link_gbps;
-    result["path"] = s.path_name;
-    result["loss"] = s.loss;
-    result["collective"] = s.work.collective;
-    result["bytes"] = ranks[0]->bytes();
-    result["algorithm"] = ranks[0]->algorithm();
-    result["completed_ranks"] = finished;
-    result["completion_us"] = static_cast<double>(finish) / 1e3;
-    result["ideal_us"] = ideal_ns / 1e3;
-    result["ratio_to_ideal"] = ideal_ns > 0 && finish > 0 ? static_cast<double>(finish) / ideal_ns : 0.0;
-    result["busbw_gbps"] = finish > 0 ? factor * bytes / static_cast<double>(finish) : 0.0;
-    result["wrong"] = wrong;
+    out.ok = workload_ok && c.Holds();
     result["frames_originated"] = c.originated;
     result["frames_delivered"] = c.delivered;
     result["dropped_loss"] = c.lost_on_wire;
@@ -337,28 +496,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
     const std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
     out.csv_row += (out.csv_row.empty() ? "" : ",") + (v.find(',') != std::string::npos ? "\"" + v + "\"" : v);
   }
-  std::ostringstream t;
-  t << "# weft sim: " << s.name << " (seed " << s.seed << "): " << s.kind << ", " << s.hosts << " hosts, "
-    << s.link_gbps << " Gb/s, path " << s.path_name << ", loss " << s.loss << "\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "#%13s %12s %19s %12s %12s %7s %12s %7s %8s %14s %8s\n", "collective", "bytes",
-                "algorithm", "time(us)", "ideal(us)", "ratio", "busbw(GB/s)", "#wrong", "retrans", "drops(q/loss)",
-                "wall(s)");
-  t << line;
-  const std::string drops = result["dropped_queue"].dump() + "/" + result["dropped_loss"].dump();
-  std::snprintf(line, sizeof line, "%14s %12s %19s %12.3f %12.3f %7.2f %12.3f %7s %8s %14s %8.3f\n",
-                s.work.collective.c_str(), result["bytes"].dump().c_str(),
-                result["algorithm"].get<std::string>().c_str(), result["completion_us"].get<double>(),
-                result["ideal_us"].get<double>(), result["ratio_to_ideal"].get<double>(),
-                result["busbw_gbps"].get<double>(), result["wrong"].dump().c_str(),
-                result["retransmissions"].dump().c_str(), drops.c_str(), result["wall_s"].get<double>());
-  t << line;
-  t << "# frames: originated " << result["frames_originated"].dump() << ", delivered "
-    << result["frames_delivered"].dump() << ", max queue " << result["max_queue_bytes"].dump() << " B, "
-    << result["events"].dump() << " events, " << fixed(result["packet_hops_per_s"].get<double>() / 1e6, 2)
-    << " M packet-hops/s, peak RSS " << fixed(result["peak_rss_mb"].get<double>(), 1) << " MB\n";
-  if (result.contains("failure")) t << "# FAILED: " << result["failure"].get<std::string>() << "\n";
-  out.table = t.str();
+  out.table = table(s, result);
   return out;
 }
 

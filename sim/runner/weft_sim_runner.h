@@ -15,8 +15,11 @@
 //                   "path": "ecmp" | "spray" | "first" }
 //     },
 //     "loss": 0.0,                                            per frame, every link direction
-//     "workload": { "collective": "allreduce", "bytes": 1048576, "dtype": "float", "op": "sum",
-//                   "algorithm": "auto", "root": 0 }
+//     "workload": { "kind": "collective", "collective": "allreduce", "bytes": 1048576,
+//                   "dtype": "float", "op": "sum", "algorithm": "auto", "root": 0 }
+//              or { "kind": "incast", "bytes": 1048576, "senders": 7, "receiver": 0,
+//                   "profile": "weft" | "ttpoe-compat" }
+//              or { "kind": "permutation", "bytes": 1048576, "profile": "weft" }
 //   }
 #pragma once
 

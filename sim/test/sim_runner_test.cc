@@ -43,6 +43,14 @@ TEST(SimRunner, BadScenariosNameTheField) {
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"algorithm": "telepathy"}})",
                "workload: unknown algorithm 'telepathy'");
   expect_error(R"({"topology": {"kind": "pod"}})", "workload: missing");
+  expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "broadcast-storm"}})",
+               "workload.kind: 'broadcast-storm' is not one of collective, incast, permutation");
+  expect_error(R"({"topology": {"kind": "pod", "hosts": 4}, "workload": {"kind": "incast", "senders": 4}})",
+               "workload.senders: 4 is out of range [1, 3]");
+  expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "incast", "profile": "tcp"}})",
+               "workload.profile: 'tcp' is not one of weft, ttpoe-compat");
+  expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "incast", "collective": "allreduce"}})",
+               "workload.collective: unknown field");
 }
 
 TEST(SimRunner, PodRunsCorrectlyAndReproducesFromItsSeed) {
@@ -77,6 +85,35 @@ TEST(SimRunner, LeafSpineWithSprayingAndEcn) {
   EXPECT_EQ(j["hosts"], 4);
   EXPECT_EQ(j["oversubscription"], 1.0);
   EXPECT_EQ(j["wrong"], 0);
+}
+
+// Seven senders into one port through a 128 KiB queue: the queue overflows, every flow still
+// completes (the transport recovers what the switch dropped), and the slowdowns are reported.
+TEST(SimRunner, IncastOverflowsTheQueueAndRecovers) {
+  const auto r = run_scenario(R"({"topology": {"kind": "pod", "hosts": 8, "switch": {"queue_bytes": 131072}},
+                                   "workload": {"kind": "incast", "bytes": 524288}})");
+  std::printf("%s", r.table.c_str());
+  ASSERT_TRUE(r.ok) << r.json;
+  const Json j = Json::parse(r.json);
+  EXPECT_EQ(j["flows"], 7);
+  EXPECT_EQ(j["flows_finished"], 7);
+  EXPECT_GT(j["dropped_queue"].get<int>(), 0);
+  EXPECT_GT(j["retransmissions"].get<int>(), 0);
+  EXPECT_GE(j["slowdown_p99"].get<double>(), j["slowdown_p50"].get<double>());
+  EXPECT_GE(j["ratio_to_ideal"].get<double>(), 1.0) << "nothing beats the receiver link's bound";
+}
+
+// A permutation over a leaf-spine in the go-back-N compat profile with loss: every flow finishes.
+TEST(SimRunner, PermutationInCompatProfileWithLoss) {
+  const auto r = run_scenario(R"({"topology": {"kind": "leaf-spine", "leaves": 2, "hosts_per_leaf": 2, "spines": 2},
+                                   "loss": 0.002,
+                                   "workload": {"kind": "permutation", "bytes": 262144, "profile": "ttpoe-compat"}})");
+  std::printf("%s", r.table.c_str());
+  ASSERT_TRUE(r.ok) << r.json;
+  const Json j = Json::parse(r.json);
+  EXPECT_EQ(j["profile"], "ttpoe-compat");
+  EXPECT_EQ(j["flows_finished"], 4);
+  EXPECT_GT(j["dropped_loss"].get<int>(), 0);
 }
 
 }  // namespace
