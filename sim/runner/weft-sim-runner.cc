@@ -438,8 +438,15 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
         fct_us.push_back(static_cast<double>(t) / 1e3);
         slowdown.push_back(static_cast<double>(t) / ideal);
       }
-      for (auto* t : transports) retransmits += t->retransmissions();
-      if (finished < flows.size()) failure = std::to_string(flows.size() - finished) + " flow(s) did not finish by deadline_ms";
+      std::string link_error;
+      for (auto* t : transports) {
+        retransmits += t->retransmissions();
+        if (link_error.empty() && t->link_errors() > 0) link_error = t->last_error();
+      }
+      if (finished < flows.size()) {
+        failure = std::to_string(flows.size() - finished) + " flow(s) did not finish" +
+                  (link_error.empty() ? " by deadline_ms" : ": a link failed: " + link_error);
+      }
       result["profile"] = s.compat ? "ttpoe-compat" : "weft";
       result["bytes"] = s.work.bytes;
       result["flows"] = flows.size();
