@@ -53,9 +53,6 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
   for (int e = 0; e < 2; ++e) {
     const int me = ends[e], peer = ends[1 - e];
     Kind& k = m_kinds[static_cast<std::size_t>(me)];
-    if (k.host && !k.ports.empty()) {
-      throw std::invalid_argument("WeftFabric::Connect: host node " + std::to_string(me) + " already has its port");
-    }
     Ptr<WeftEthernetNetDevice> dev = CreateObject<WeftEthernetNetDevice>();
     dev->SetAttribute("DataRateGbps", DoubleValue(link.rate_gbps));
     dev->SetAddress(Mac48Address::Allocate());
@@ -70,7 +67,7 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
       if (m_tracing) m_trace.push_back(weft::ns3sim::format_trace_line(t, me, peer, f, len, dropped));
       if (m_pcap) m_pcap->write(t, f, len);
     });
-    if (k.host) k.host->SetDevice(dev);
+    if (k.host) k.host->AddDevice(dev);
     else k.sw->AddPort(dev);
     k.ports.emplace_back(dev, peer);
   }
@@ -95,6 +92,16 @@ void WeftFabric::BuildRoutes() {
     }
     for (std::size_t s = 0; s < n; ++s) {
       const Kind& k = m_kinds[s];
+      if (k.host && dist[s] > 0 && k.ports.size() > 1) {
+        // A host with several ports: the first port on a shortest path to the target.
+        for (std::size_t pi = 0; pi < k.ports.size(); ++pi) {
+          const int v = k.ports[pi].second;
+          if (dist[static_cast<std::size_t>(v)] == dist[s] - 1 && (v == target || !IsHost(v))) {
+            k.host->SetRoute(m_kinds[static_cast<std::size_t>(target)].node_id, static_cast<int>(pi));
+            break;
+          }
+        }
+      }
       if (!k.sw || dist[s] <= 0) continue;
       std::vector<int> next;
       for (std::size_t pi = 0; pi < k.ports.size(); ++pi) {

@@ -9,9 +9,10 @@
 //   f.BuildRoutes();
 //
 // Node indices are ns-3 node ids when the fabric is the only thing in the simulation (they are
-// what traces print). A host has one port; a switch any number. Routes: for every host, every
-// switch gets the ports on its shortest paths to it (equal cost, in Connect order); hosts never
-// forward.
+// what traces print). A host has one port or several (an accelerator's scale-up and scale-out
+// ports); a switch any number. Routes: for every host, every switch gets the ports on its shortest
+// paths to it (equal cost, in Connect order), and every host with several ports the first port on
+// such a path; hosts never forward.
 #pragma once
 
 #include <cstdint>

@@ -17,9 +17,11 @@ TypeId WeftHostApplication::GetTypeId() {
   return tid;
 }
 
-void WeftHostApplication::SetDevice(Ptr<WeftEthernetNetDevice> device) {
-  m_device = device;
+int WeftHostApplication::AddDevice(Ptr<WeftEthernetNetDevice> device) {
+  m_devices.push_back(device);
+  m_waiting.emplace_back();
   device->SetOwner(this);
+  return static_cast<int>(m_devices.size() - 1);
 }
 
 void WeftHostApplication::Activity() {
@@ -27,16 +29,42 @@ void WeftHostApplication::Activity() {
   Rearm();
 }
 
+int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) const {
+  if (m_devices.size() == 1) return 0;
+  const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
+  const auto it = m_routes.find(info.dst_node);
+  return it == m_routes.end() ? 0 : it->second;
+}
+
 void WeftHostApplication::TryTransmit() {
-  if (!m_core || !m_device || !m_device->IsIdle()) return;
+  if (!m_core || m_devices.empty()) return;
   const std::int64_t now = Simulator::Now().GetNanoSeconds();
-  const std::size_t len = m_core->poll_transmit(m_txBuffer.data(), m_txBuffer.size(), now);
-  if (len == 0) return;
-  if (len > m_txBuffer.size()) {
-    NS_FATAL_ERROR("WeftHostApplication on node " << GetNode()->GetId() << ": the host returned a frame of " << len
-                                                  << " B, larger than the poll buffer");
+  for (;;) {
+    // Idle ports send what waits for them first; the host is asked only while a port is idle with
+    // nothing waiting.
+    bool idle = false;
+    for (std::size_t p = 0; p < m_devices.size(); ++p) {
+      if (!m_devices[p]->IsIdle()) continue;
+      if (!m_waiting[p].empty()) {
+        const std::vector<std::uint8_t> frame = std::move(m_waiting[p].front());
+        m_waiting[p].pop_front();
+        m_devices[p]->StartTransmit(frame.data(), frame.size());
+      } else {
+        idle = true;
+      }
+    }
+    if (!idle) return;
+    const std::size_t len = m_core->poll_transmit(m_txBuffer.data(), m_txBuffer.size(), now);
+    if (len == 0) return;
+    if (len > m_txBuffer.size()) {
+      NS_FATAL_ERROR("WeftHostApplication on node " << GetNode()->GetId() << ": the host returned a frame of " << len
+                                                    << " B, larger than the poll buffer");
+    }
+    const int port = PortFor(m_txBuffer.data(), len);
+    Ptr<WeftEthernetNetDevice> dev = m_devices[static_cast<std::size_t>(port)];
+    if (dev->IsIdle()) dev->StartTransmit(m_txBuffer.data(), len);
+    else m_waiting[static_cast<std::size_t>(port)].emplace_back(m_txBuffer.begin(), m_txBuffer.begin() + static_cast<std::ptrdiff_t>(len));
   }
-  m_device->StartTransmit(m_txBuffer.data(), len);
 }
 
 void WeftHostApplication::Rearm() {
@@ -75,7 +103,8 @@ void WeftHostApplication::AfterEvent() {
 }
 
 void WeftHostApplication::DoDispose() {
-  m_device = nullptr;
+  m_devices.clear();
+  m_waiting.clear();
   m_core.reset();
   Application::DoDispose();
 }

@@ -123,6 +123,11 @@ struct Scenario {
   std::string kind;
   int hosts = 8, leaves = 0, hosts_per_leaf = 0, spines = 0;
   double link_gbps = 100, link_delay_us = 1, uplink_gbps = 100, uplink_delay_us = 1;
+  // combined: pods of accelerators with a scale-up port each, on the same network as their
+  // scale-out ports (shared) or on switches of their own (not shared).
+  int pods = 0, pod_size = 0;
+  double scaleup_gbps = 100;
+  bool shared = true;
   ns3::WeftSwitch::Options sw;
   std::string path_name = "ecmp";
   double loss = 0;
@@ -149,11 +154,22 @@ Scenario parse(const std::string& text) {
   s.loss = top.number("loss", 0, 0, 0.5);
   {
     Fields t(top.object("topology"), "topology");
-    s.kind = t.choice("kind", "", {"pod", "leaf-spine"});
+    s.kind = t.choice("kind", "", {"pod", "leaf-spine", "combined"});
     s.link_gbps = t.number("link_gbps", 100, 0.001, 1e5);
     s.link_delay_us = t.number("link_delay_us", 1, 0, 1e6);
     if (s.kind == "pod") {
       s.hosts = static_cast<int>(t.integer("hosts", 8, 2, 4096));
+    } else if (s.kind == "combined") {
+      s.pods = static_cast<int>(t.integer("pods", 4, 1, 4096));
+      s.pod_size = static_cast<int>(t.integer("pod_size", 8, 2, 256));
+      s.spines = static_cast<int>(t.integer("spines", 2, 1, 1024));
+      s.scaleup_gbps = t.number("scaleup_gbps", s.link_gbps, 0.001, 1e5);
+      s.uplink_gbps = t.number("uplink_gbps", s.link_gbps, 0.001, 1e5);
+      s.uplink_delay_us = t.number("uplink_delay_us", s.link_delay_us, 0, 1e6);
+      s.shared = t.boolean("shared", true);
+      s.hosts = s.pods * s.pod_size;
+      s.hosts_per_leaf = s.pod_size;  // a pod's scale-out ports share one leaf
+      if (s.hosts > 65536) throw ScenarioError("topology: pods x pod_size is more than 65536 accelerators");
     } else {
       s.leaves = static_cast<int>(t.integer("leaves", 4, 2, 1024));
       s.hosts_per_leaf = static_cast<int>(t.integer("hosts_per_leaf", 4, 1, 1024));
@@ -262,6 +278,26 @@ void build_topology(ns3::WeftFabric& f, const Scenario& s) {
   if (s.kind == "pod") {
     const int sw = f.AddSwitch(s.sw);
     for (int r = 0; r < s.hosts; ++r) f.Connect(r, sw, host_link);
+  } else if (s.kind == "combined") {
+    // Every accelerator: port 0 (scale-up) to its pod's switch, port 1 (scale-out) to its leaf.
+    // Shared: the pod's switch is its leaf (one network); else a scale-up switch of its own.
+    ns3::WeftFabric::LinkOptions scaleup_link = host_link;
+    scaleup_link.rate_gbps = s.scaleup_gbps;
+    std::vector<int> spines;
+    std::vector<int> leaves, pod_switches;
+    for (int p = 0; p < s.pods; ++p) {
+      leaves.push_back(f.AddSwitch(s.sw));
+      pod_switches.push_back(s.shared ? leaves.back() : f.AddSwitch(s.sw));
+    }
+    for (int q = 0; q < s.spines && s.pods > 1; ++q) spines.push_back(f.AddSwitch(s.sw));
+    for (int r = 0; r < s.hosts; ++r) {
+      const std::size_t pod = static_cast<std::size_t>(r / s.pod_size);
+      f.Connect(r, pod_switches[pod], scaleup_link);
+      f.Connect(r, leaves[pod], host_link);
+    }
+    for (int l : leaves) {
+      for (int q : spines) f.Connect(l, q, up_link);
+    }
   } else {
     std::vector<int> leaves, spines;
     for (int l = 0; l < s.leaves; ++l) leaves.push_back(f.AddSwitch(s.sw));
@@ -313,6 +349,12 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
     result["leaves"] = s.leaves;
     result["spines"] = s.spines;
     result["oversubscription"] = (s.hosts_per_leaf * s.link_gbps) / (s.spines * s.uplink_gbps);
+  } else if (s.kind == "combined") {
+    result["pods"] = s.pods;
+    result["pod_size"] = s.pod_size;
+    result["spines"] = s.spines;
+    result["shared"] = s.shared;
+    result["scaleup_gbps"] = s.scaleup_gbps;
   }
   result["link_gbps"] = s.link_gbps;
   result["path"] = s.path_name;
@@ -330,7 +372,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
         h.rank = r;
         h.size = s.hosts;
         h.seed = s.seed;
-        h.ranks_per_pod = s.kind == "leaf-spine" ? s.hosts_per_leaf : 0;
+        h.ranks_per_pod = s.kind == "leaf-spine" || s.kind == "combined" ? s.hosts_per_leaf : 0;
         h.alpha_us = 2 * s.link_delay_us + 1;
         h.beta_gbps = s.link_gbps / 8;
         h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;

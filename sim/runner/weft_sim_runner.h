@@ -6,9 +6,13 @@
 //   {
 //     "name": "pod-allreduce",            "seed": 1,            "deadline_ms": 10000,
 //     "topology": {
-//       "kind": "pod" | "leaf-spine",
+//       "kind": "pod" | "leaf-spine" | "combined",
 //       "hosts": 8,                                           (pod)
 //       "leaves": 4, "hosts_per_leaf": 4, "spines": 2,        (leaf-spine)
+//       "pods": 4, "pod_size": 8, "spines": 2, "scaleup_gbps": 100, "shared": true
+//                         (combined: each accelerator has a scale-up port to its pod's switch and
+//                          a scale-out port to its pod's leaf; shared: those are one switch, on
+//                          one network with the spines; else the scale-up switches stand apart)
 //       "link_gbps": 100, "link_delay_us": 1,                 host links
 //       "uplink_gbps": 100, "uplink_delay_us": 1,             leaf-spine links
 //       "switch": { "queue_bytes": 1048576, "ecn_threshold_bytes": 0, "priority": true,

@@ -87,6 +87,28 @@ TEST(SimRunner, LeafSpineWithSprayingAndEcn) {
   EXPECT_EQ(j["wrong"], 0);
 }
 
+// The combined fabric: accelerators with a scale-up and a scale-out port, the scale-up switches
+// shared with the scale-out network or standing apart; an all-reduce is right either way, and
+// frames really cross both kinds of port (a permutation across pods needs the scale-out ports).
+TEST(SimRunner, CombinedFabricSharedAndSeparate) {
+  for (const char* shared : {"true", "false"}) {
+    const std::string topo = std::string(R"({"kind": "combined", "pods": 2, "pod_size": 4, "spines": 2, "shared": )") +
+                             shared + "}";
+    const auto a = run_scenario(R"({"topology": )" + topo + R"(, "workload": {"bytes": 262144}})");
+    std::printf("%s", a.table.c_str());
+    ASSERT_TRUE(a.ok) << a.json;
+    const Json ja = Json::parse(a.json);
+    EXPECT_EQ(ja["hosts"], 8);
+    EXPECT_EQ(ja["wrong"], 0);
+    const auto p = run_scenario(R"({"topology": )" + topo + R"(, "workload": {"kind": "permutation", "bytes": 65536}})");
+    ASSERT_TRUE(p.ok) << p.json;
+    EXPECT_EQ(Json::parse(p.json)["flows_finished"], 8);
+  }
+  expect_error(R"({"topology": {"kind": "combined", "pod_size": 1}, "workload": {}})", "topology.pod_size: 1 is out of range");
+  expect_error(R"({"topology": {"kind": "combined", "shared": "yes"}, "workload": {}})",
+               "topology.shared: must be true or false");
+}
+
 // Seven senders into one port through a 128 KiB queue: the queue overflows, every flow still
 // completes (the transport recovers what the switch dropped), and the slowdowns are reported.
 TEST(SimRunner, IncastOverflowsTheQueueAndRecovers) {
