@@ -1,6 +1,7 @@
 #include "weft-fabric.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "ns3/double.h"
@@ -66,6 +67,13 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
     dev->SetTraceHook([this, me, peer](std::int64_t t, const std::uint8_t* f, std::size_t len, bool dropped) {
       if (m_tracing) m_trace.push_back(weft::ns3sim::format_trace_line(t, me, peer, f, len, dropped));
       if (m_pcap) m_pcap->write(t, f, len);
+      if (m_recording && IsHost(me)) {
+        if (m_records.size() < m_kinds.size()) m_records.resize(m_kinds.size());
+        Recorded r{};
+        std::memcpy(r.head, f, std::min(len, kHeadBytes));
+        r.len = static_cast<std::uint16_t>(len);
+        m_records[static_cast<std::size_t>(me)].push_back(r);
+      }
     });
     if (k.host) k.host->AddDevice(dev);
     else k.sw->AddPort(dev);

@@ -76,6 +76,16 @@ class WeftFabric {
   const std::vector<std::string>& Trace() const { return m_trace; }
   Conservation Count() const;
 
+  // The frames each host transmits, for a replay without the protocol (the speed baseline):
+  // their first kHeadBytes bytes (headers: what a switch reads) and their lengths.
+  static constexpr std::size_t kHeadBytes = 48;
+  struct Recorded {
+    std::uint8_t head[kHeadBytes];
+    std::uint16_t len;
+  };
+  void RecordTransmits() { m_recording = true; }
+  std::vector<std::vector<Recorded>> TakeRecords() { return std::move(m_records); }
+
  private:
   struct Kind {
     Ptr<WeftHostApplication> host;
@@ -87,6 +97,8 @@ class WeftFabric {
   std::vector<Kind> m_kinds;
   std::vector<int> m_hosts;
   bool m_tracing = false;
+  bool m_recording = false;
+  std::vector<std::vector<Recorded>> m_records;  // by host node
   std::unique_ptr<weft::ns3sim::PcapSink> m_pcap;
   std::vector<std::string> m_trace;
 };

@@ -19,6 +19,7 @@
 #include "sim/facade/weft_ns3_facade.h"
 #include "sim/runner/weft_sim_runner.h"
 #include "weft-fabric.h"
+#include "weft-replay-host.h"
 
 namespace weft::ns3sim {
 namespace {
@@ -256,6 +257,12 @@ std::string table(const Scenario& s, const Json& r) {
     << ", ECN-marked " << r["ecn_marked"].dump() << ", max queue " << r["max_queue_bytes"].dump() << " B, "
     << r["events"].dump() << " events, " << fixed(r["packet_hops_per_s"].get<double>() / 1e6, 2)
     << " M packet-hops/s, peak RSS " << fixed(r["peak_rss_mb"].get<double>(), 1) << " MB\n";
+  if (r.contains("speed_vs_baseline")) {
+    t << "# speed: " << fixed(r["packet_hops_per_s"].get<double>() / 1e6, 3) << " M packet-hops/s with weft's hosts vs "
+      << fixed(r["baseline_packet_hops_per_s"].get<double>() / 1e6, 3)
+      << " M replaying the same frames with no protocol (bare ns-3 forwarding): "
+      << fixed(r["speed_vs_baseline"].get<double>(), 2) << "x\n";
+  }
   if (r.contains("failure")) t << "# FAILED: " << r["failure"].get<std::string>() << "\n";
   return t.str();
 }
@@ -324,6 +331,17 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// Frames put on wires by every port (a frame crossing a switch counts once per hop).
+std::uint64_t fabric_hops(const ns3::WeftFabric& f) {
+  std::uint64_t hops = f.Count().originated;
+  for (std::size_t n = 0; n < f.Nodes(); ++n) {
+    if (f.IsHost(static_cast<int>(n))) continue;
+    const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
+    for (std::size_t p = 0; p < sw->GetNPorts(); ++p) hops += sw->GetPortStats(static_cast<int>(p)).forwarded;
+  }
+  return hops;
+}
+
 // Stops the simulation after the event in which `done` first holds.
 void stop_when(ns3::WeftFabric& f, int hosts, const std::function<bool()>& done) {
   for (int r = 0; r < hosts; ++r) {
@@ -333,9 +351,30 @@ void stop_when(ns3::WeftFabric& f, int hosts, const std::function<bool()>& done)
   }
 }
 
+// The speed baseline: the frames each host sent in the weft run, replayed on the same topology by
+// hosts with no protocol (WeftReplayHost). Returns packet-hops per second of Simulator::Run().
+double replay_hops_per_s(const Scenario& s, std::vector<std::vector<ns3::WeftFabric::Recorded>> records,
+                         double* run_s) {
+  ns3::WeftFabric f;
+  for (int r = 0; r < s.hosts; ++r) {
+    std::vector<ns3::WeftFabric::Recorded> mine;
+    if (static_cast<std::size_t>(r) < records.size()) mine = std::move(records[static_cast<std::size_t>(r)]);
+    f.AddHost(std::make_unique<ns3::WeftReplayHost>(std::move(mine)), static_cast<std::uint32_t>(r + 1));
+  }
+  build_topology(f, s);
+  ns3::Simulator::Schedule(ns3::NanoSeconds(0), [&f] { f.ActivityAll(); });
+  ns3::Simulator::Stop(ns3::NanoSeconds(static_cast<std::int64_t>(s.deadline_ms * 1e6)));
+  const auto t0 = std::chrono::steady_clock::now();
+  ns3::Simulator::Run();
+  *run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::uint64_t hops = fabric_hops(f);
+  ns3::Simulator::Destroy();
+  return *run_s > 0 ? static_cast<double>(hops) / *run_s : 0.0;
+}
+
 }  // namespace
 
-SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
+SimRun run_scenario(const std::string& scenario_json, long long seed_override, bool baseline) {
   Scenario s = parse(scenario_json);
   if (seed_override >= 0) s.seed = static_cast<std::uint64_t>(seed_override);
   const auto wall0 = std::chrono::steady_clock::now();
@@ -436,8 +475,11 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
       }
       f.ActivityAll();
     });
+    if (baseline) f.RecordTransmits();
     ns3::Simulator::Stop(ns3::NanoSeconds(static_cast<std::int64_t>(s.deadline_ms * 1e6)));
+    const auto run0 = std::chrono::steady_clock::now();
     ns3::Simulator::Run();
+    const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - run0).count();
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (!start_error.empty()) {
       ns3::Simulator::Destroy();
@@ -508,7 +550,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
     }
 
     const ns3::WeftFabric::Conservation c = f.Count();
-    std::uint64_t hops = c.originated, max_queue = 0, ecn = 0;
+    const std::uint64_t hops = fabric_hops(f);
+    std::uint64_t max_queue = 0, ecn = 0;
     for (std::size_t n = 0; n < f.Nodes(); ++n) {
       if (f.IsHost(static_cast<int>(n))) continue;
       const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
@@ -516,7 +559,6 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
         const auto& ps = sw->GetPortStats(static_cast<int>(p));
         max_queue = std::max(max_queue, ps.max_queue_bytes);
         ecn += ps.ecn_marked;
-        hops += ps.forwarded;
       }
     }
     rusage ru{};
@@ -533,11 +575,22 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override) {
     result["max_queue_bytes"] = max_queue;
     result["events"] = ns3::Simulator::GetEventCount();
     result["wall_s"] = wall_s;
-    result["packet_hops_per_s"] = wall_s > 0 ? static_cast<double>(hops) / wall_s : 0.0;
+    result["run_s"] = run_s;
+    result["packet_hops"] = hops;
+    result["packet_hops_per_s"] = run_s > 0 ? static_cast<double>(hops) / run_s : 0.0;
     result["peak_rss_mb"] = static_cast<double>(ru.ru_maxrss) / 1024.0;
     result["ok"] = out.ok;
     if (!failure.empty()) result["failure"] = failure;
+    std::vector<std::vector<ns3::WeftFabric::Recorded>> records;
+    if (baseline) records = f.TakeRecords();
     ns3::Simulator::Destroy();
+    if (baseline) {
+      double replay_s = 0;
+      const double base = replay_hops_per_s(s, std::move(records), &replay_s);
+      result["baseline_run_s"] = replay_s;
+      result["baseline_packet_hops_per_s"] = base;
+      result["speed_vs_baseline"] = base > 0 ? result["packet_hops_per_s"].get<double>() / base : 0.0;
+    }
   }
   out.json = result.dump();
   for (auto it = result.begin(); it != result.end(); ++it) {

@@ -47,7 +47,8 @@ struct SimRun {
 };
 
 // Parses and validates `scenario_json` (throws ScenarioError), runs it, and returns the results.
-// `seed_override` >= 0 replaces the file's seed.
-SimRun run_scenario(const std::string& scenario_json, long long seed_override = -1);
+// `seed_override` >= 0 replaces the file's seed. `baseline`: afterwards, replay the frames every
+// host sent on the same topology with no protocol (bare ns-3 forwarding) and report both speeds.
+SimRun run_scenario(const std::string& scenario_json, long long seed_override = -1, bool baseline = false);
 
 }  // namespace weft::ns3sim

@@ -109,6 +109,18 @@ TEST(SimRunner, CombinedFabricSharedAndSeparate) {
                "topology.shared: must be true or false");
 }
 
+// --baseline replays every host's frames with no protocol on the same topology and reports both
+// packet-hop rates.
+TEST(SimRunner, BaselineReplaysTheSameFrames) {
+  const auto r = run_scenario(kPod, -1, /*baseline=*/true);
+  std::printf("%s", r.table.c_str());
+  ASSERT_TRUE(r.ok) << r.json;
+  const Json j = Json::parse(r.json);
+  EXPECT_GT(j["baseline_packet_hops_per_s"].get<double>(), 0.0);
+  EXPECT_GT(j["speed_vs_baseline"].get<double>(), 0.0);
+  EXPECT_GE(j["packet_hops"].get<std::uint64_t>(), j["frames_originated"].get<std::uint64_t>());
+}
+
 // Seven senders into one port through a 128 KiB queue: the queue overflows, every flow still
 // completes (the transport recovers what the switch dropped), and the slowdowns are reported.
 TEST(SimRunner, IncastOverflowsTheQueueAndRecovers) {

@@ -23,6 +23,7 @@ struct Options {
   std::string scenario, out, csv;
   long long seed = -1;
   bool json = false;
+  bool baseline = false;
 };
 
 int run(const Options& o) {
@@ -36,7 +37,7 @@ int run(const Options& o) {
   text << in.rdbuf();
   weft::ns3sim::SimRun r;
   try {
-    r = weft::ns3sim::run_scenario(text.str(), o.seed);
+    r = weft::ns3sim::run_scenario(text.str(), o.seed, o.baseline);
   } catch (const weft::ns3sim::ScenarioError& e) {
     throw UsageError(o.scenario + ": " + e.what(), kHelpFor);
   }
@@ -66,6 +67,9 @@ void register_sim(CLI::App& app, Action& action) {
   cmd->add_option("--scenario", o->scenario, "the scenario file (JSON; see docs/sim.md)")->required();
   cmd->add_option("--seed", o->seed, "replace the scenario's seed (same seed, same run)");
   cmd->add_flag("--json", o->json, "print the results as one JSON object instead of the table");
+  cmd->add_flag("--baseline", o->baseline,
+                "then replay the frames every host sent on the same topology with no protocol (bare ns-3 "
+                "forwarding) and compare packet-hops per second");
   cmd->add_option("--out", o->out, "also write the results as JSON to this file");
   cmd->add_option("--csv", o->csv, "also write the results as CSV (a header line and one row) to this file");
   cmd->footer(
