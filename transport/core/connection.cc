@@ -442,6 +442,7 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
     }
     if (full) {
       ++ep.drops[static_cast<int>(DropReason::kRecvBufferFull)];
+      if (!config_.nack_full) return;  // no backpressure: the sender's timer finds the loss
       gbn_waiting_ = true;
       nack_full_pending = true;
       nack_full_id = id;
@@ -460,8 +461,13 @@ void Connection::on_payload(const wire::Frame& f, TimeNs now,
     ack_now_ = true;
     return;
   }
-  if (full) {
+  // The next in-order segment is taken even when the buffer is full if out-of-order data is held:
+  // only it can let that data go (refusing it deadlocked a receiver with NACK_FULL off, whose
+  // sender's retransmissions of the gap were refused forever). The buffer may then exceed its
+  // limit by one segment.
+  if (full && !(index == 0 && reorder_bytes_ > 0)) {
     ++ep.drops[static_cast<int>(DropReason::kRecvBufferFull)];
+    if (!config_.nack_full) return;  // no backpressure: the sender's timer finds the loss
     if (!nack_full_pending) {
       nack_full_pending = true;
       nack_full_id = id;

@@ -41,6 +41,10 @@ struct EndpointConfig {
   std::uint32_t ack_every_packets = 4;   // weft: ACK at least every N in-order PAYLOADs
   std::uint32_t ack_delay_us = 4;        // weft: ... or this long after the first unACKed one
   std::uint32_t nack_full_backoff_us = 20;  // pause after NACK_FULL, doubled on each repeat
+  // Answer a frame that finds the receive buffer full with NACK_FULL (the sender pauses, then
+  // resends). false: drop it silently, and the sender finds out by its retransmission timer —
+  // what a receiver without backpressure does (for comparisons, e.g. the incast study).
+  bool nack_full = true;
 
   // --- congestion control (weft) ------------------------------------------------------------
   bool congestion_control = true;        // ECN (DCTCP-like) + delay; never loss-driven
