@@ -36,6 +36,8 @@ class TransportHostImpl final : public TransportHost {
     c.node_id = o.node_id;
     c.rng_seed = o.seed;
     c.max_frame_bytes = o.max_frame_bytes;
+    c.recv_buffer_bytes = o.recv_buffer_bytes;
+    c.nack_full = o.nack_full;
     return c;
   }
 

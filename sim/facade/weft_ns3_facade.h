@@ -35,6 +35,8 @@ struct TransportHostOptions {
   std::uint64_t seed = 1;        // the endpoint's random choices (ids, epochs, entropy)
   bool compat = false;           // the ttpoe-compat profile (go-back-N) instead of weft's
   std::uint32_t max_frame_bytes = 9000;
+  std::uint32_t recv_buffer_bytes = 4u << 20;  // per link; beyond it frames are refused
+  bool nack_full = true;  // refuse with NACK_FULL (backpressure) or drop silently (the timer recovers)
 };
 
 // One weft transport Endpoint (Ethernet encapsulation) as a HostCore, with the calls a workload

@@ -138,6 +138,8 @@ struct Scenario {
   int senders = 0;          // incast: how many hosts send to `receiver` (0: every other host)
   int receiver = 0;         // incast
   bool compat = false;      // transport profile ttpoe-compat (go-back-N) instead of weft's
+  std::uint32_t recv_buffer_bytes = 4u << 20;  // the hosts' receive buffer per link
+  bool nack_full = true;    // receivers refuse with NACK_FULL, or drop silently
 };
 
 Scenario parse(const std::string& text) {
@@ -206,6 +208,8 @@ Scenario parse(const std::string& text) {
       s.work.root = static_cast<int>(w.integer("root", 0, 0, s.hosts - 1));
     } else {
       s.compat = w.choice("profile", "weft", {"weft", "ttpoe-compat"}) == "ttpoe-compat";
+      s.recv_buffer_bytes = static_cast<std::uint32_t>(w.integer("recv_buffer_bytes", 4 << 20, 16384, 1LL << 31));
+      s.nack_full = w.boolean("nack_full", true);
       if (s.workload == "incast") {
         s.receiver = static_cast<int>(w.integer("receiver", 0, 0, s.hosts - 1));
         s.senders = static_cast<int>(w.integer("senders", s.hosts - 1, 1, s.hosts - 1));
@@ -425,6 +429,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
         t.node_id = static_cast<std::uint32_t>(r + 1);
         t.seed = s.seed * 1000003u + static_cast<std::uint64_t>(r);
         t.compat = s.compat;
+        t.recv_buffer_bytes = s.recv_buffer_bytes;
+        t.nack_full = s.nack_full;
         auto core = TransportHost::create(t);
         transports.push_back(core.get());
         f.AddHost(std::move(core), t.node_id);
@@ -532,6 +538,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
                   (link_error.empty() ? " by deadline_ms" : ": a link failed: " + link_error);
       }
       result["profile"] = s.compat ? "ttpoe-compat" : "weft";
+      result["nack_full"] = s.nack_full;
+      result["recv_buffer_bytes"] = s.recv_buffer_bytes;
       result["bytes"] = s.work.bytes;
       result["flows"] = flows.size();
       result["flows_finished"] = finished;

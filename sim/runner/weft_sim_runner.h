@@ -22,7 +22,8 @@
 //     "workload": { "kind": "collective", "collective": "allreduce", "bytes": 1048576,
 //                   "dtype": "float", "op": "sum", "algorithm": "auto", "root": 0 }
 //              or { "kind": "incast", "bytes": 1048576, "senders": 7, "receiver": 0,
-//                   "profile": "weft" | "ttpoe-compat" }
+//                   "profile": "weft" | "ttpoe-compat", "recv_buffer_bytes": 4194304,
+//                   "nack_full": true }
 //              or { "kind": "permutation", "bytes": 1048576, "profile": "weft" }
 //   }
 #pragma once
