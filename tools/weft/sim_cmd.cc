@@ -74,13 +74,17 @@ void register_sim(CLI::App& app, Action& action) {
   cmd->add_option("--csv", o->csv, "also write the results as CSV (a header line and one row) to this file");
   cmd->footer(
       "A scenario names a topology (pod: hosts on one switch; leaf-spine: leaves, spines, hosts per\n"
-      "leaf, uplink rate), the switch (queue bytes, ECN threshold, VC priority, path: ecmp, spray,\n"
-      "first), a loss rate and a workload (collective, bytes, dtype, op, algorithm). Every rank runs\n"
-      "weft's real transport and collective engine; every result element is checked (#wrong) and\n"
-      "every frame accounted for. A field with an error is named in the message.\n\n"
+      "leaf, uplink rate; combined: pods of accelerators with a scale-up and a scale-out port, on one\n"
+      "network or apart), the switch (queue bytes, ECN threshold, VC priority, path: ecmp, spray,\n"
+      "first), a loss rate and a workload (a collective: bytes, dtype, op, algorithm; or incast /\n"
+      "permutation flows in the weft or ttpoe-compat profile). Every host runs weft's real transport\n"
+      "(and collective engine); every result element is checked (#wrong) and every frame accounted\n"
+      "for. A field with an error is named in the message. Studies: scripts/sim-study.\n\n"
       "Examples:\n"
       "  weft sim --scenario sim/scenarios/pod8-allreduce.json\n"
-      "  weft sim --scenario sim/scenarios/leafspine-allreduce.json --seed 7 --csv /tmp/r.csv\n\n"
+      "  weft sim --scenario sim/scenarios/leafspine-allreduce.json --seed 7 --csv /tmp/r.csv\n"
+      "  weft sim --scenario sim/scenarios/incast.json --json\n"
+      "  weft sim --scenario sim/scenarios/leafspine64-allreduce.json --baseline\n\n"
       "Exit status: 0 every rank finished with correct results, 1 a rank failed or was wrong, 2 usage or\n"
       "scenario error.");
   cmd->callback([&action, o]() { action = [o]() { return run(*o); }; });
