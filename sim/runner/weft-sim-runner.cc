@@ -127,6 +127,7 @@ struct Scenario {
   // combined: pods of accelerators with a scale-up port each, on the same network as their
   // scale-out ports (shared) or on switches of their own (not shared).
   int pods = 0, pod_size = 0;
+  int fat_tree_k = 0;  // fat-tree: k-ary (k pods of k/2 edge and k/2 aggregation switches, (k/2)^2 cores)
   double scaleup_gbps = 100;
   bool shared = true;
   ns3::WeftSwitch::Options sw;
@@ -157,11 +158,19 @@ Scenario parse(const std::string& text) {
   s.loss = top.number("loss", 0, 0, 0.5);
   {
     Fields t(top.object("topology"), "topology");
-    s.kind = t.choice("kind", "", {"pod", "leaf-spine", "combined"});
+    s.kind = t.choice("kind", "", {"pod", "leaf-spine", "combined", "fat-tree"});
     s.link_gbps = t.number("link_gbps", 100, 0.001, 1e5);
     s.link_delay_us = t.number("link_delay_us", 1, 0, 1e6);
     if (s.kind == "pod") {
       s.hosts = static_cast<int>(t.integer("hosts", 8, 2, 4096));
+    } else if (s.kind == "fat-tree") {
+      s.fat_tree_k = static_cast<int>(t.integer("k", 4, 2, 64));
+      if (s.fat_tree_k % 2 != 0) throw ScenarioError("topology.k: " + std::to_string(s.fat_tree_k) + " must be even");
+      s.uplink_gbps = t.number("uplink_gbps", s.link_gbps, 0.001, 1e5);
+      s.uplink_delay_us = t.number("uplink_delay_us", s.link_delay_us, 0, 1e6);
+      const int half = s.fat_tree_k / 2;
+      s.hosts = s.fat_tree_k * half * half;  // k pods x k/2 edges x k/2 hosts
+      s.hosts_per_leaf = half;              // hosts behind one edge switch
     } else if (s.kind == "combined") {
       s.pods = static_cast<int>(t.integer("pods", 4, 1, 4096));
       s.pod_size = static_cast<int>(t.integer("pod_size", 8, 2, 256));
@@ -289,6 +298,28 @@ void build_topology(ns3::WeftFabric& f, const Scenario& s) {
   if (s.kind == "pod") {
     const int sw = f.AddSwitch(s.sw);
     for (int r = 0; r < s.hosts; ++r) f.Connect(r, sw, host_link);
+  } else if (s.kind == "fat-tree") {
+    // k pods, each with k/2 edge and k/2 aggregation switches fully meshed; edge e of a pod serves
+    // hosts [pod * k^2/4 + e * k/2, ...); aggregation switch a of every pod links to the k/2 cores
+    // a * k/2 .. a * k/2 + k/2 - 1.
+    const int k = s.fat_tree_k, half = k / 2;
+    std::vector<int> edges, aggs, cores;
+    for (int i = 0; i < k * half; ++i) edges.push_back(f.AddSwitch(s.sw));
+    for (int i = 0; i < k * half; ++i) aggs.push_back(f.AddSwitch(s.sw));
+    for (int i = 0; i < half * half; ++i) cores.push_back(f.AddSwitch(s.sw));
+    for (int r = 0; r < s.hosts; ++r) f.Connect(r, edges[static_cast<std::size_t>(r / half)], host_link);
+    for (int p = 0; p < k; ++p) {
+      for (int e = 0; e < half; ++e) {
+        for (int a = 0; a < half; ++a) {
+          f.Connect(edges[static_cast<std::size_t>(p * half + e)], aggs[static_cast<std::size_t>(p * half + a)], up_link);
+        }
+      }
+      for (int a = 0; a < half; ++a) {
+        for (int c = 0; c < half; ++c) {
+          f.Connect(aggs[static_cast<std::size_t>(p * half + a)], cores[static_cast<std::size_t>(a * half + c)], up_link);
+        }
+      }
+    }
   } else if (s.kind == "combined") {
     // Every accelerator: port 0 (scale-up) to its pod's switch, port 1 (scale-out) to its leaf.
     // Shared: the pod's switch is its leaf (one network); else a scale-up switch of its own.
@@ -324,6 +355,12 @@ void build_topology(ns3::WeftFabric& f, const Scenario& s) {
 // One-way time of a frame's path with no queueing: its hops' propagation delays.
 double path_delay_ns(const Scenario& s, int a, int b) {
   const double host = s.link_delay_us * 1e3;
+  if (s.kind == "fat-tree") {
+    const int half = s.fat_tree_k / 2;
+    if (a / half == b / half) return 2 * host;
+    if (a / (half * half) == b / (half * half)) return 2 * host + 2 * s.uplink_delay_us * 1e3;
+    return 2 * host + 4 * s.uplink_delay_us * 1e3;
+  }
   if (s.kind == "pod" || a / s.hosts_per_leaf == b / s.hosts_per_leaf) return 2 * host;
   return 2 * host + 2 * s.uplink_delay_us * 1e3;
 }
@@ -392,6 +429,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
     result["leaves"] = s.leaves;
     result["spines"] = s.spines;
     result["oversubscription"] = (s.hosts_per_leaf * s.link_gbps) / (s.spines * s.uplink_gbps);
+  } else if (s.kind == "fat-tree") {
+    result["k"] = s.fat_tree_k;
   } else if (s.kind == "combined") {
     result["pods"] = s.pods;
     result["pod_size"] = s.pod_size;
@@ -415,7 +454,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
         h.rank = r;
         h.size = s.hosts;
         h.seed = s.seed;
-        h.ranks_per_pod = s.kind == "leaf-spine" || s.kind == "combined" ? s.hosts_per_leaf : 0;
+        h.ranks_per_pod = s.kind == "pod" ? 0 : s.hosts_per_leaf;
         h.alpha_us = 2 * s.link_delay_us + 1;
         h.beta_gbps = s.link_gbps / 8;
         h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;

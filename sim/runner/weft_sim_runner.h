@@ -6,7 +6,8 @@
 //   {
 //     "name": "pod-allreduce",            "seed": 1,            "deadline_ms": 10000,
 //     "topology": {
-//       "kind": "pod" | "leaf-spine" | "combined",
+//       "kind": "pod" | "leaf-spine" | "fat-tree" | "combined",
+//       "k": 4,                                               (fat-tree: k-ary, k^3/4 hosts)
 //       "hosts": 8,                                           (pod)
 //       "leaves": 4, "hosts_per_leaf": 4, "spines": 2,        (leaf-spine)
 //       "pods": 4, "pod_size": 8, "spines": 2, "scaleup_gbps": 100, "shared": true

@@ -109,6 +109,22 @@ TEST(SimRunner, CombinedFabricSharedAndSeparate) {
                "topology.shared: must be true or false");
 }
 
+// A 3-tier k=4 fat-tree (16 hosts, 20 switches): a permutation crosses pods through the cores,
+// with ECMP over the equal-cost paths, and an all-reduce is right.
+TEST(SimRunner, FatTree) {
+  const auto p = run_scenario(R"({"topology": {"kind": "fat-tree", "k": 4},
+                                   "workload": {"kind": "permutation", "bytes": 262144}})");
+  std::printf("%s", p.table.c_str());
+  ASSERT_TRUE(p.ok) << p.json;
+  const Json j = Json::parse(p.json);
+  EXPECT_EQ(j["hosts"], 16);
+  EXPECT_EQ(j["flows_finished"], 16);
+  const auto a = run_scenario(R"({"topology": {"kind": "fat-tree", "k": 4}, "workload": {"bytes": 1048576}})");
+  ASSERT_TRUE(a.ok) << a.json;
+  EXPECT_EQ(Json::parse(a.json)["wrong"], 0);
+  expect_error(R"({"topology": {"kind": "fat-tree", "k": 5}, "workload": {}})", "topology.k: 5 must be even");
+}
+
 // --baseline replays every host's frames with no protocol on the same topology and reports both
 // packet-hop rates.
 TEST(SimRunner, BaselineReplaysTheSameFrames) {
