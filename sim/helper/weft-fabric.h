@@ -65,6 +65,10 @@ class WeftFabric {
   Ptr<WeftHostApplication> Host(int node) const { return m_kinds[static_cast<std::size_t>(node)].host; }
   Ptr<WeftSwitch> Switch(int node) const { return m_kinds[static_cast<std::size_t>(node)].sw; }
   std::uint32_t NodeId(int node) const { return m_kinds[static_cast<std::size_t>(node)].node_id; }
+  // The node at the other end of port `port` of `node` (ports in Connect order).
+  int PortPeer(int node, int port) const {
+    return m_kinds[static_cast<std::size_t>(node)].ports[static_cast<std::size_t>(port)].second;
+  }
   // Every host, in AddHost order, may act (after an application call outside a host's events).
   void ActivityAll();
 

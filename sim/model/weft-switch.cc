@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ns3/log.h"
+#include "ns3/simulator.h"
 #include "sim/facade/weft_ns3_facade.h"
 
 namespace ns3 {
@@ -78,6 +79,7 @@ void WeftSwitch::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, 
     return;
   }
   std::vector<std::uint8_t> copy(frame, frame + len);
+  Account(p.stats);
   if (m_options.ecn_threshold_bytes > 0 && p.stats.queue_bytes >= m_options.ecn_threshold_bytes &&
       weft::ns3sim::mark_ce(copy.data(), copy.size())) {
     ++p.stats.ecn_marked;
@@ -96,11 +98,18 @@ void WeftSwitch::PortTransmitComplete(WeftEthernetNetDevice* port) {
     if (q.empty()) continue;
     std::vector<std::uint8_t> frame = std::move(q.front());
     q.pop_front();
+    Account(p.stats);
     p.stats.queue_bytes -= frame.size();
     --p.stats.queued_frames;
     Send(i, frame.data(), frame.size());
     return;
   }
+}
+
+void WeftSwitch::Account(PortStats& s) {
+  const std::int64_t now = Simulator::Now().GetNanoSeconds();
+  s.byte_ns += static_cast<double>(s.queue_bytes) * static_cast<double>(now - s.last_change_ns);
+  s.last_change_ns = now;
 }
 
 void WeftSwitch::Send(int port, const std::uint8_t* frame, std::size_t len) {

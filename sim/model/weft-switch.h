@@ -43,6 +43,13 @@ class WeftSwitch : public Object, public WeftPortOwner {
     std::uint64_t max_queue_bytes = 0;
     std::uint64_t queue_bytes = 0;     // now
     std::uint64_t queued_frames = 0;   // now
+    double byte_ns = 0;                // integral of queue_bytes over time (to the last change)
+    std::int64_t last_change_ns = 0;
+    // Time-averaged queue bytes from time 0 to `now_ns`.
+    double MeanQueueBytes(std::int64_t now_ns) const {
+      const double total = byte_ns + static_cast<double>(queue_bytes) * static_cast<double>(now_ns - last_change_ns);
+      return now_ns > 0 ? total / static_cast<double>(now_ns) : 0.0;
+    }
   };
   struct Stats {
     std::uint64_t received = 0;          // frames that arrived on any port
@@ -80,6 +87,7 @@ class WeftSwitch : public Object, public WeftPortOwner {
   };
   int Choose(const std::vector<int>& ports, std::uint32_t src, std::uint32_t dst, int vc, std::uint16_t entropy);
   void Send(int port, const std::uint8_t* frame, std::size_t len);
+  static void Account(PortStats& s);  // adds the time since the last change to the byte integral
 
   Options m_options;
   std::vector<Port> m_ports;

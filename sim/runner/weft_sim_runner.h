@@ -45,6 +45,7 @@ struct SimRun {
   std::string csv_header;  // CSV column names
   std::string csv_row;     // the same results as one CSV row
   std::string table;       // a short human-readable summary (several lines)
+  std::string ports_csv;   // one row per switch port: traffic, drops, ECN marks, queue occupancy
   bool ok = false;         // every rank finished, no wrong element, every frame accounted for
 };
 

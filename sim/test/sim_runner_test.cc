@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "sim/runner/weft_sim_runner.h"
@@ -151,6 +152,12 @@ TEST(SimRunner, IncastOverflowsTheQueueAndRecovers) {
   EXPECT_GT(j["retransmissions"].get<int>(), 0);
   EXPECT_GE(j["slowdown_p99"].get<double>(), j["slowdown_p50"].get<double>());
   EXPECT_GE(j["ratio_to_ideal"].get<double>(), 1.0) << "nothing beats the receiver link's bound";
+  // Queue occupancy: the receiver's port held a queue for a while, never more than its deepest.
+  const double busiest = j["mean_queue_bytes_busiest_port"].get<double>();
+  EXPECT_GT(busiest, 0.0);
+  EXPECT_LE(busiest, j["max_queue_bytes"].get<double>());
+  EXPECT_EQ(r.ports_csv.rfind("switch_node,port,peer_node,", 0), 0u);
+  EXPECT_EQ(std::count(r.ports_csv.begin(), r.ports_csv.end(), '\n'), 9) << "a header and one row per switch port";
 }
 
 // A permutation over a leaf-spine in the go-back-N compat profile with loss: every flow finishes.

@@ -20,7 +20,7 @@ namespace {
 const std::string kHelpFor = "weft sim";
 
 struct Options {
-  std::string scenario, out, csv;
+  std::string scenario, out, csv, queues;
   long long seed = -1;
   bool json = false;
   bool baseline = false;
@@ -48,6 +48,11 @@ int run(const Options& o) {
     f << r.json << "\n";
     if (!f) throw UsageError("cannot write '" + o.out + "'", kHelpFor);
   }
+  if (!o.queues.empty()) {
+    std::ofstream f(o.queues);
+    f << r.ports_csv;
+    if (!f) throw UsageError("cannot write '" + o.queues + "'", kHelpFor);
+  }
   if (!o.csv.empty()) {
     std::ofstream f(o.csv);
     f << r.csv_header << "\n" << r.csv_row << "\n";
@@ -72,6 +77,9 @@ void register_sim(CLI::App& app, Action& action) {
                 "forwarding) and compare packet-hops per second");
   cmd->add_option("--out", o->out, "also write the results as JSON to this file");
   cmd->add_option("--csv", o->csv, "also write the results as CSV (a header line and one row) to this file");
+  cmd->add_option("--queues", o->queues,
+                  "write one CSV row per switch port (traffic, drops, ECN marks, deepest and time-averaged queue) "
+                  "to this file");
   cmd->footer(
       "A scenario names a topology (pod: hosts on one switch; leaf-spine: leaves, spines, hosts per\n"
       "leaf, uplink rate; combined: pods of accelerators with a scale-up and a scale-out port, on one\n"
