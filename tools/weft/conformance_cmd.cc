@@ -21,6 +21,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -142,6 +143,8 @@ class Runner {
 
   const std::string& url() const { return url_; }
 
+  std::set<std::uint16_t> used_ports_;  // UDP source ports clauses used in this run
+
   struct Attempt {
     std::unique_ptr<transport::UdpDatapath> udp;  // UDP: this attempt's own socket
     transport::Datapath* datapath = nullptr;
@@ -160,6 +163,17 @@ class Runner {
     transport::UdpOptions uo;
     uo.bind = o_.bind.empty() ? client_bind_for(to_) : o_.bind;
     a.udp = std::make_unique<transport::UdpDatapath>(uo);
+    // The kernel may hand out a port an earlier clause used, and the implementation may still hold
+    // that address's links (a clause need not close them): the next clause would then be talking
+    // to an old link (seen as a rare failure of the stray-PAYLOAD clause). Never reuse a port in a
+    // run: hold a reused one open while asking for another. (With --bind HOST:PORT the port is the
+    // user's choice.)
+    const bool ephemeral = o_.bind.empty() || o_.bind.ends_with(":0");
+    std::vector<std::unique_ptr<transport::UdpDatapath>> held;
+    while (ephemeral && !used_ports_.insert(a.udp->local_address().port).second && held.size() < 64) {
+      held.push_back(std::move(a.udp));
+      a.udp = std::make_unique<transport::UdpDatapath>(uo);
+    }
     a.datapath = a.udp.get();
     a.implementation = a.udp->add_peer(to_);
     return a;
