@@ -4,11 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,8 +25,8 @@ std::string rank_text(int r) { return "rank " + std::to_string(r); }
 class MemifMesh final : public PortMesh {
  public:
   MemifMesh(const MemifMeshOptions& o, const CommDatapathContext& ctx)
-      : PortMesh("memif", ctx.rank), rank_(ctx.rank), size_(ctx.size) {
-    if (size_ == 1) return;  // no peers, no ports: the EAL is not needed
+      : PortMesh("memif", ctx.rank) {
+    if (ctx.size == 1) return;  // no peers, no ports: the EAL is not needed
     try {
       build(o, ctx);
     } catch (...) {
@@ -39,7 +37,7 @@ class MemifMesh final : public PortMesh {
   }
 
   void build(const MemifMeshOptions& o, const CommDatapathContext& ctx) {
-    if (ctx.store == nullptr) throw std::runtime_error("memif mesh: no rendezvous store for " + std::to_string(size_) + " ranks");
+    if (ctx.store == nullptr) throw std::runtime_error("memif mesh: no rendezvous store for " + std::to_string(ctx.size) + " ranks");
     if (g_mesh_made.exchange(true) || transport::dpdk_eal_up()) {
       throw std::runtime_error(
           "memif mesh: this process has already brought DPDK's EAL up, and DPDK cannot bring it up twice; "
@@ -50,12 +48,6 @@ class MemifMesh final : public PortMesh {
       throw std::runtime_error("memif mesh: the socket directory '" + o.socket_dir +
                                "' does not exist or is not writable");
     }
-    const auto deadline = std::chrono::steady_clock::now() + ctx.timeout;
-    auto left = [&] {
-      return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        deadline - std::chrono::steady_clock::now()));
-    };
-
     // One vdev per peer, in peer order; the lower rank of each pair serves the socket.
     std::vector<std::string> eal = {"--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
                                     "--log-level=lib.eal:warning", "--log-level=pmd.net.memif:error"};
@@ -63,70 +55,62 @@ class MemifMesh final : public PortMesh {
     // One lcore, on CPU rank % CPUs unless told otherwise: polling ranks that share a CPU take
     // turns by yielding, and measured steadier than ranks left to wander (4 ranks on 2 CPUs,
     // encrypted: 0.63-0.66 of the AEAD ceiling pinned, 0.53-0.65 not).
-    const std::string cpus = o.cpus.empty() ? std::to_string(rank_ % online) : o.cpus;
+    const std::string cpus = o.cpus.empty() ? std::to_string(rank() % online) : o.cpus;
     eal.push_back("--lcores=0@(" + cpus + ")");
     const std::size_t per_port_mb = (static_cast<std::size_t>(o.pool_mbufs_per_port) * 10816 >> 20) + 8;
-    const std::size_t memory_mb = o.eal_memory_mb != 0 ? o.eal_memory_mb : 128 + per_port_mb * static_cast<std::size_t>(size_ - 1);
+    const std::size_t memory_mb = o.eal_memory_mb != 0 ? o.eal_memory_mb : 128 + per_port_mb * static_cast<std::size_t>(ctx.size - 1);
     eal.insert(eal.end(), {"-m", std::to_string(memory_mb)});
-    for (int p = 0; p < size_; ++p) {
-      if (p == rank_) continue;
-      const int low = std::min(p, rank_), high = std::max(p, rank_);
+    for (int p = 0; p < ctx.size; ++p) {
+      if (p == rank()) continue;
+      const int low = std::min(p, rank()), high = std::max(p, rank());
       const std::string socket = o.socket_dir + "/weft-memif-" + ctx.job + "-" + std::to_string(low) + "-" +
                                  std::to_string(high) + ".sock";
-      if (rank_ == low) {
+      if (rank() == low) {
         (void)std::filesystem::remove(socket, ec);  // a server cannot listen on a path that exists
         served_.push_back(socket);
       }
       peers_.push_back(p);
       names_.push_back("net_memif" + std::to_string(p));
-      eal.push_back("--vdev=" + names_.back() + ",role=" + (rank_ == low ? "server" : "client") + ",socket=" +
+      eal.push_back("--vdev=" + names_.back() + ",role=" + (rank() == low ? "server" : "client") + ",socket=" +
                     socket + ",socket-abstract=no,bsize=10240");
     }
     socket_hint_ = o.socket_dir + "/weft-memif-" + ctx.job + "-*.sock";
     try {
       transport::init_dpdk_eal(eal);
     } catch (const std::exception& e) {
-      throw std::runtime_error("memif mesh, " + rank_text(rank_) + ": " + e.what());
+      throw std::runtime_error("memif mesh, " + rank_text(rank()) + ": " + e.what());
     }
     // Every server listens once its EAL has probed its vdevs; clients connect when their port starts.
-    ctx.store->barrier("weft/memif/probed", left());
+    ctx.store->barrier("weft/memif/probed", ctx.timeout);
     ports_.resize(peers_.size());
     auto start_port = [&](std::size_t i) {
       transport::DpdkOptions d;
       d.port_id = transport::dpdk_port_by_name(names_[i]);
       d.max_frame_bytes = o.max_frame_bytes;
       d.pool_mbufs = o.pool_mbufs_per_port;
-      d.link_timeout_ms = 0;  // every link is awaited together below
+      d.link_timeout_ms = 0;  // not awaited here: the Communicator's OPENs wait for the links
       try {
         ports_[i] = std::make_unique<transport::DpdkDatapath>(d);
       } catch (const std::exception& e) {
-        throw std::runtime_error("memif mesh, " + rank_text(rank_) + ", port to " + rank_text(peers_[i]) + ": " + e.what());
+        throw std::runtime_error("memif mesh, " + rank_text(rank()) + ", port to " + rank_text(peers_[i]) + ": " + e.what());
       }
     };
     for (std::size_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i] > rank_) start_port(i);
+      if (peers_[i] > rank()) start_port(i);
     }
-    ctx.store->barrier("weft/memif/servers", left());
+    ctx.store->barrier("weft/memif/servers", ctx.timeout);
     for (std::size_t i = 0; i < peers_.size(); ++i) {
-      if (peers_[i] < rank_) start_port(i);
+      if (peers_[i] < rank()) start_port(i);
     }
-    while (true) {
-      std::string down;
-      for (std::size_t i = 0; i < peers_.size(); ++i) {
-        if (!ports_[i]->link_up()) down += (down.empty() ? "" : ", ") + std::to_string(peers_[i]);
-      }
-      if (down.empty()) break;
-      if (std::chrono::steady_clock::now() >= deadline) {
-        throw std::runtime_error("memif mesh, " + rank_text(rank_) + ": no link to rank(s) " + down + " after " +
-                                 std::to_string(ctx.timeout.count()) + " ms (sockets " + socket_hint_ +
-                                 "): are those ranks running with the memif datapath?");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    // Every client has connected its control socket (in its port's start); the links come up as
+    // the PMDs finish their handshake, and the transport's OPENs (retransmitted while a link is
+    // down, whose frames the port drops) find out when. No clock or sleep here: the Communicator
+    // waits for its links and names the ranks it cannot reach.
+    ctx.store->barrier("weft/memif/clients", ctx.timeout);
     for (std::size_t i = 0; i < peers_.size(); ++i) add(peers_[i], *ports_[i]);
     set_where("sockets " + socket_hint_);
-    // Every client is connected: the socket files have done their job (the listening sockets stay
-    // open in the PMD). Removing them now leaves nothing behind even if this process is killed.
+    // The socket files have done their job (the listening sockets stay open in the PMD). Removing
+    // them now leaves nothing behind even if this process is killed.
     remove_socket_files();
   }
 
@@ -136,11 +120,6 @@ class MemifMesh final : public PortMesh {
     served_.clear();
   }
 
-  // The ports are not closed: DPDK 22.11's memif frees a port's control channel and rings from
-  // its interrupt thread when the peer disconnects, and closing the port from this thread at the
-  // same moment frees them twice (seen here as crashes in 4-rank teardowns, and "EAL: Error:
-  // Invalid memory" with 2). The EAL cannot come up again in this process anyway, so the ports
-  // stay parked, unused, until the process exits.
   ~MemifMesh() override {
     park_ports();
     remove_socket_files();
@@ -163,7 +142,6 @@ class MemifMesh final : public PortMesh {
   MemifMesh& operator=(const MemifMesh&) = delete;
 
  private:
-  int rank_ = 0, size_ = 1;
   std::vector<int> peers_;          // the rank each port reaches
   std::vector<std::string> names_;  // their vdev names
   std::vector<std::string> served_;  // socket files this rank serves (removed at the end)

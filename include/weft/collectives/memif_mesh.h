@@ -12,8 +12,9 @@
 // draws for the job, so jobs never share a socket). Frames are TTP over Ethernet (EtherType
 // 0x9AC6), and rank r is node r + 1 in the TSH; a transport::PortSet routes each frame to the
 // port that reaches its peer. Start-up goes in three steps met at the rendezvous store (every
-// EAL probed, so every server listens; every server port started; every client connected), then
-// waits until every port's link is up, naming the ranks whose links are not.
+// EAL probed, so every server listens; every server port started; every client connected); the
+// links then come up as the PMDs finish their handshake, and the Communicator's OPENs (resent while
+// a link is down) wait for them, naming the ranks they cannot reach.
 //
 // Limits (DPDK 22.11, see dpdk_datapath.h):
 //  - One memif mesh per process: DPDK's EAL comes up once in a process's life and cannot be
