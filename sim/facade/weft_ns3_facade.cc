@@ -363,17 +363,18 @@ std::string format_trace_line(TimeNs time, int from, int to, const std::uint8_t*
   return transport::sim::format_trace_line(time, from, to, {frame, len}, dropped);
 }
 
+TransportHostOptions scenario_host(const TwoHostScenario& s, int host) {
+  TransportHostOptions o;
+  o.node_id = static_cast<std::uint32_t>(host + 1);
+  o.seed = s.seed + static_cast<std::uint64_t>(host);
+  o.compat = s.compat;
+  return o;
+}
+
 ScenarioResult run_two_hosts_in_memory(const TwoHostScenario& s) {
   ScenarioResult r;
-  TransportHostOptions oa, ob;
-  oa.node_id = 1;
-  oa.seed = s.seed;
-  oa.compat = s.compat;
-  ob = oa;
-  ob.node_id = 2;
-  ob.seed = s.seed + 1;
-  auto a = TransportHost::create(oa);
-  auto b = TransportHost::create(ob);
+  auto a = TransportHost::create(scenario_host(s, 0));
+  auto b = TransportHost::create(scenario_host(s, 1));
   transport::sim::SimLoop loop(s.seed);
   const int na = loop.add_host(std::make_unique<LoopHost>(*a), 1);
   const int nb = loop.add_host(std::make_unique<LoopHost>(*b), 2);

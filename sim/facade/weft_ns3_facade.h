@@ -169,5 +169,7 @@ struct ScenarioResult {
 };
 
 ScenarioResult run_two_hosts_in_memory(const TwoHostScenario& scenario);
+// The options of host 0 (node 1) or host 1 (node 2) of the scenario, as both simulators use them.
+TransportHostOptions scenario_host(const TwoHostScenario& scenario, int host);
 
 }  // namespace weft::ns3sim

@@ -36,15 +36,8 @@ Ns3Result run_in_ns3(const TwoHostScenario& s) {
   {
     ns3::WeftFabric f;
     f.EnableTrace();
-    weft::ns3sim::TransportHostOptions oa, ob;
-    oa.node_id = 1;
-    oa.seed = s.seed;
-    oa.compat = s.compat;
-    ob = oa;
-    ob.node_id = 2;
-    ob.seed = s.seed + 1;
-    auto core_a = weft::ns3sim::TransportHost::create(oa);
-    auto core_b = weft::ns3sim::TransportHost::create(ob);
+    auto core_a = weft::ns3sim::TransportHost::create(weft::ns3sim::scenario_host(s, 0));
+    auto core_b = weft::ns3sim::TransportHost::create(weft::ns3sim::scenario_host(s, 1));
     weft::ns3sim::TransportHost& a = *core_a;
     weft::ns3sim::TransportHost& b = *core_b;
     const int na = f.AddHost(std::move(core_a), 1);
