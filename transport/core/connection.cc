@@ -9,6 +9,7 @@ namespace {
 // dropped (kOutOfWindow) and recovered by the sender's loss detection.
 constexpr std::size_t kMaxReorderSlots = 1u << 16;
 constexpr TimeNs kMinReorderWindow = 1000;  // 1 µs
+constexpr std::uint32_t kReorderPersist = 16;  // loss detections a widened reorder window lasts
 constexpr TimeNs kMaxNackFullBackoff = 10'000'000;  // 10 ms
 constexpr std::uint32_t kPaceBurstBytes = 64u << 10;  // one GSO send of jumbo frames
 }  // namespace
@@ -96,6 +97,7 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
       case LossCause::kNone: break;
     }
     ++stats.retransmits;
+    s.resent_by_rack = s.lost == LossCause::kFast;
     s.lost = LossCause::kNone;
     s.sent_time = now;
     s.in_flight = true;
@@ -209,6 +211,18 @@ bool Connection::on_ack(std::uint32_t rx_id, const wire::Extensions& ext, std::u
     ++newly_packets;
     take_off_flight(s);
     if (s.transmissions == 1 && s.sent_time > sample_sent) sample_sent = s.sent_time;
+    // A segment RACK resent, acknowledged sooner than any round trip since the resend: the ACK is
+    // for the original, which was late, not lost (RFC 8985 §6.2). Its resend time says nothing of
+    // what was delivered, and the reorder window was too narrow for this path: widen it.
+    if (s.resent_by_rack && now - s.sent_time < rtt.min_rtt()) {
+      ++stats.spurious_retransmits;
+      if (reo_widened_at_ < 0 || now - reo_widened_at_ >= rtt.srtt()) {
+        reo_widened_at_ = now;
+        if (reo_mult_ < 64) ++reo_mult_;
+        reo_persist_ = kReorderPersist;
+      }
+      return;
+    }
     if (s.sent_time > rack_sent_time_) rack_sent_time_ = s.sent_time;
   };
   while (!segs_.empty() && wire::id_at_or_before(snd_una, rx_id)) {
@@ -261,8 +275,12 @@ bool Connection::on_ack(std::uint32_t rx_id, const wire::Extensions& ext, std::u
 void Connection::detect_lost(TimeNs now) {
   rack_deadline_ = kNever;
   if (rack_sent_time_ < 0 || segs_.empty()) return;
-  const TimeNs reo = std::max(kMinReorderWindow, rtt.min_rtt() / 4);
+  // The reorder window: a quarter of the minimum RTT, times reo_mult_ (raised by each round trip
+  // that revealed a spurious retransmission), never more than SRTT.
+  const TimeNs reo =
+      std::min(std::max(kMinReorderWindow, rtt.min_rtt() / 4) * reo_mult_, std::max(rtt.srtt(), kMinReorderWindow));
   const TimeNs wait = rtt.srtt() + reo;
+  bool marked = false;
   for (std::size_t i = 0; i < segs_.size(); ++i) {
     Segment& s = segs_[i];
     if (s.sacked || !s.in_flight) continue;
@@ -270,10 +288,13 @@ void Connection::detect_lost(TimeNs now) {
     TimeNs deadline = s.sent_time + wait;
     if (now >= deadline) {
       mark_lost(i, LossCause::kFast);
+      marked = true;
     } else {
       rack_deadline_ = std::min(rack_deadline_, deadline);
     }
   }
+  // A widened window narrows again after kReorderPersist loss detections with no spurious resend.
+  if (marked && reo_mult_ > 1 && --reo_persist_ == 0) reo_mult_ = 1;
 }
 
 bool Connection::on_nack(std::uint32_t rx_id, TimeNs now) {

@@ -14,7 +14,9 @@
 //     snd_una) lost: the whole tail is replayed in order, as TTPoE specifies.
 //   - weft (SACK + RACK): ACKs carry up to 16 SACK ranges. A segment is lost when a segment sent
 //     after it was delivered and more than SRTT + a reorder window has passed since it was sent
-//     (RACK, time-based, so reordering from multipath spraying is tolerated); the RTO remains the
+//     (RACK, time-based, so reordering from multipath spraying is tolerated; a resent segment
+//     acknowledged sooner than a round trip after the resend was late, not lost: the reorder
+//     window widens, as RFC 8985 does on DSACK); the RTO remains the
 //     backstop for tail losses and lost retransmissions: it resends the oldest segment in flight
 //     as a probe, and RACK judges the rest when the probe is acknowledged (on a host, most RTOs
 //     are scheduling stalls, not a lost flight). Only holes are resent.
@@ -55,6 +57,7 @@ struct Segment {
   bool sacked = false;         // selectively acknowledged
   bool in_flight = false;      // counted in in_flight_bytes_
   LossCause lost = LossCause::kNone;  // queued for retransmission, and why
+  bool resent_by_rack = false; // the latest transmission was RACK's (judged by the reorder window)
 };
 
 struct OutMessage {
@@ -250,6 +253,9 @@ class Connection {
   TimeNs nack_full_backoff_ = 0;
   TimeNs rack_sent_time_ = -1;        // send time of the most recently sent delivered segment
   TimeNs rack_deadline_ = kNever;
+  TimeNs reo_mult_ = 1;               // reorder window multiplier (RFC 8985 reo_wnd_mult)
+  std::uint32_t reo_persist_ = 0;     // loss detections left before it falls back to 1
+  TimeNs reo_widened_at_ = -1;        // once per round trip
   std::uint32_t cc_window_end_ = 0;  // the DCTCP observation window ends when snd_una passes it
   bool cc_window_started_ = false;
   std::uint32_t gbn_from_ = 0;        // compat: last go-back-N start and time (dedupe)

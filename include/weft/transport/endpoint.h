@@ -86,6 +86,7 @@ struct LinkStats {
   std::uint64_t retransmits_fast = 0;      // weft: RACK / SACK loss detection
   std::uint64_t retransmits_nack = 0;      // compat: go-back-N after NACK
   std::uint64_t retransmits_nack_full = 0; // after NACK_FULL backpressure
+  std::uint64_t spurious_retransmits = 0;  // weft: resent, then acknowledged too soon for the resend
   std::uint64_t rto_expirations = 0;
   std::uint64_t acks_sent = 0;            // ACK frames
   std::uint64_t acks_piggybacked = 0;     // weft: cumulative ACKs carried by PAYLOADs
