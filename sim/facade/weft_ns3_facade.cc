@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <span>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "weft/collectives/binding.h"
@@ -16,6 +17,11 @@
 
 namespace weft::ns3sim {
 namespace {
+
+Retransmits retransmits_of(const transport::LinkStats& st) {
+  return Retransmits{st.retransmits, st.retransmits_rto, st.retransmits_fast, st.retransmits_nack,
+                     st.retransmits_nack_full, st.spurious_retransmits};
+}
 
 using transport::Endpoint;
 using transport::EndpointConfig;
@@ -82,7 +88,14 @@ class TransportHostImpl final : public TransportHost {
   }
   std::uint64_t messages_received() const override { return messages_; }
   std::uint64_t bytes_received() const override { return bytes_; }
-  std::uint64_t retransmissions() override { return retransmits_closed_ + live_retransmits(); }
+  std::uint64_t retransmissions() override { return retransmissions_by_cause().total; }
+  Retransmits retransmissions_by_cause() override {
+    Retransmits n = retransmits_closed_;
+    for (const auto& [peer, vc] : links_) {
+      if (auto info = host_.endpoint().link_info(peer, vc)) n += retransmits_of(info->stats);
+    }
+    return n;
+  }
   std::uint64_t link_errors() const override { return link_errors_; }
   std::string last_error() const override { return error_; }
 
@@ -119,23 +132,17 @@ class TransportHostImpl final : public TransportHost {
       const auto want = expected_.find(ev.peer);
       if (want != expected_.end() && got >= want->second && finished_.count(ev.peer) == 0) finished_[ev.peer] = now;
     } else if (ev.kind == EventKind::kClosed || ev.kind == EventKind::kError) {
-      retransmits_closed_ += ev.stats.retransmits;
+      retransmits_closed_ += retransmits_of(ev.stats);
       if (ev.kind == EventKind::kError) {
         ++link_errors_;
         error_ = ev.detail;
       }
     }
   }
-  std::uint64_t live_retransmits() {
-    std::uint64_t n = 0;
-    for (const auto& [peer, vc] : links_) {
-      if (auto info = host_.endpoint().link_info(peer, vc)) n += info->stats.retransmits;
-    }
-    return n;
-  }
 
   transport::sim::EndpointHost host_;
-  std::uint64_t messages_ = 0, bytes_ = 0, retransmits_closed_ = 0, link_errors_ = 0;
+  std::uint64_t messages_ = 0, bytes_ = 0, link_errors_ = 0;
+  Retransmits retransmits_closed_;
   std::string error_;
   std::vector<std::pair<NodeId, Vc>> links_;  // opened, for their live counters
   struct Flow {
@@ -163,23 +170,83 @@ class LoopHost final : public transport::sim::Host {
   TransportHost& core_;
 };
 
+// Hands each message to the binding of the communicator its peer belongs to (the communicators'
+// peers are disjoint).
+class SinkByPeer final : public transport::MessageSink {
+ public:
+  std::vector<collectives::EndpointBinding*> bindings;
+  void on_message_data(NodeId peer, Vc vc, std::span<const std::uint8_t> bytes, bool first, bool last,
+                       TimeNs now) override {
+    for (auto* b : bindings) {
+      if (b->rank_of(peer) >= 0) {
+        b->on_message_data(peer, vc, bytes, first, last, now);
+        return;
+      }
+    }
+  }
+};
+
 class CollectiveHostImpl final : public CollectiveHost {
  public:
   explicit CollectiveHostImpl(const CollectiveHostOptions& o) : options_(o), endpoint_(endpoint_config(o)) {
-    collectives::EngineConfig cc;
-    cc.rank = o.rank;
-    cc.size = o.size;
-    cc.segment_bytes = o.segment_bytes;
-    cc.topology.ranks_per_pod = o.ranks_per_pod;
-    cc.link.alpha_us = o.alpha_us;
-    cc.link.beta_us_per_byte = 1e-3 / o.beta_gbps;
-    cc.link.inter_alpha_us = o.inter_alpha_us;
-    cc.link.inter_beta_us_per_byte = 1e-3 / o.inter_beta_gbps;
-    cc.default_timeout_ns = static_cast<TimeNs>(o.timeout_ns);
-    engine_ = std::make_unique<collectives::Engine>(cc);
-    std::vector<NodeId> nodes;
-    for (int r = 0; r < o.size; ++r) nodes.push_back(static_cast<NodeId>(r + 1));
-    binding_ = std::make_unique<collectives::EndpointBinding>(*engine_, endpoint_, nodes);
+    std::vector<CommunicatorOptions> comms = o.communicators;
+    if (comms.empty()) {
+      CommunicatorOptions world;
+      for (int r = 0; r < o.size; ++r) world.ranks.push_back(r);
+      world.ranks_per_pod = o.ranks_per_pod;
+      world.alpha_us = o.alpha_us;
+      world.beta_gbps = o.beta_gbps;
+      world.inter_alpha_us = o.inter_alpha_us;
+      world.inter_beta_gbps = o.inter_beta_gbps;
+      comms.push_back(world);
+    }
+    std::unordered_map<int, std::size_t> owner;  // peer rank -> communicator
+    for (std::size_t i = 0; i < comms.size(); ++i) {
+      const CommunicatorOptions& co = comms[i];
+      const auto me = std::find(co.ranks.begin(), co.ranks.end(), o.rank);
+      if (me == co.ranks.end()) {
+        throw std::invalid_argument("communicator " + std::to_string(i) + " does not list rank " +
+                                    std::to_string(o.rank));
+      }
+      std::vector<NodeId> nodes;
+      for (int r : co.ranks) {
+        if (r < 0 || r >= o.size) {
+          throw std::invalid_argument("communicator " + std::to_string(i) + " lists rank " + std::to_string(r) +
+                                      " of a job of " + std::to_string(o.size));
+        }
+        if (r != o.rank) {
+          const auto [it, fresh] = owner.emplace(r, i);
+          if (!fresh) {
+            throw std::invalid_argument("rank " + std::to_string(r) + " is a peer of rank " + std::to_string(o.rank) +
+                                        " in communicators " + std::to_string(it->second) + " and " +
+                                        std::to_string(i) + ": one endpoint carries one communicator per peer");
+          }
+        }
+        nodes.push_back(static_cast<NodeId>(r + 1));
+      }
+      collectives::EngineConfig cc;
+      cc.rank = static_cast<int>(me - co.ranks.begin());
+      cc.size = static_cast<int>(co.ranks.size());
+      cc.segment_bytes = o.segment_bytes;
+      cc.topology.ranks_per_pod = co.ranks_per_pod;
+      cc.link.alpha_us = co.alpha_us;
+      cc.link.beta_us_per_byte = 1e-3 / co.beta_gbps;
+      cc.link.inter_alpha_us = co.inter_alpha_us;
+      cc.link.inter_beta_us_per_byte = 1e-3 / co.inter_beta_gbps;
+      cc.default_timeout_ns = static_cast<TimeNs>(o.timeout_ns);
+      auto c = std::make_unique<Comm>();
+      c->engine = std::make_unique<collectives::Engine>(cc);
+      c->binding = std::make_unique<collectives::EndpointBinding>(*c->engine, endpoint_, nodes);
+      c->salt = kSalt + static_cast<std::uint32_t>(i);
+      sink_.bindings.push_back(c->binding.get());
+      comms_.push_back(std::move(c));
+    }
+    // Each binding installed itself as the endpoint's sink; with several, messages go by peer.
+    if (comms_.size() > 1) endpoint_.set_message_sink(&sink_);
+  }
+  ~CollectiveHostImpl() override {
+    endpoint_.set_message_sink(nullptr);
+    sink_.bindings.clear();
   }
 
   static EndpointConfig endpoint_config(const CollectiveHostOptions& o) {
@@ -190,7 +257,7 @@ class CollectiveHostImpl final : public CollectiveHost {
     return c;
   }
 
-  // HostCore: the transport, with the engine fed after every frame and timer.
+  // HostCore: the transport, with the engines fed after every frame and timer.
   void on_frame(const std::uint8_t* frame, std::size_t len, TimeNs now) override {
     endpoint_.on_frame({frame, len}, now);
     after(now);
@@ -201,110 +268,140 @@ class CollectiveHostImpl final : public CollectiveHost {
     if (!endpoint_.poll_transmit({buf, capacity}, now, tx)) return 0;
     return tx.bytes;
   }
-  TimeNs next_timer() const override { return std::min(endpoint_.next_timer(), engine_->next_timer()); }
+  TimeNs next_timer() const override {
+    TimeNs t = endpoint_.next_timer();
+    for (const auto& c : comms_) t = std::min(t, c->engine->next_timer());
+    return t;
+  }
   void on_timer(TimeNs now) override {
     if (endpoint_.next_timer() <= now) endpoint_.on_timer(now);
-    if (engine_->next_timer() <= now) engine_->on_timer(now);
+    for (const auto& c : comms_) {
+      if (c->engine->next_timer() <= now) c->engine->on_timer(now);
+    }
     after(now);
   }
 
-  bool start(const CollectiveSpec& spec, TimeNs now) override {
+  int communicators() const override { return static_cast<int>(comms_.size()); }
+
+  bool start(const CollectiveSpec& spec, TimeNs now, int comm) override {
+    Comm& m = at(comm);
     const auto c = collectives::parse_collective(spec.collective);
     const auto dt = collectives::parse_dtype(spec.dtype);
     const auto op = collectives::parse_reduce_op(spec.op);
     const auto alg = collectives::parse_algorithm(spec.algorithm);
     if (!c || !dt || !op || !alg) {
-      error_ = "unknown " + std::string(!c ? "collective '" + spec.collective : !dt ? "dtype '" + spec.dtype
+      m.error = "unknown " + std::string(!c ? "collective '" + spec.collective : !dt ? "dtype '" + spec.dtype
                                                                   : !op ? "op '" + spec.op
                                                                         : "algorithm '" + spec.algorithm) + "'";
       return false;
     }
+    const int size = m.engine->size();
     const std::size_t es = collectives::dtype_size(*dt);
     const bool whole = *c == collectives::Collective::kAllGather || *c == collectives::Collective::kReduceScatter ||
                        *c == collectives::Collective::kAllToAll;
-    count_ = whole ? spec.bytes / es / static_cast<std::size_t>(options_.size) : spec.bytes / es;
-    if (count_ == 0) {
-      error_ = std::to_string(spec.bytes) + " B leaves no element per rank";
+    m.count = whole ? spec.bytes / es / static_cast<std::size_t>(size) : spec.bytes / es;
+    if (m.count == 0) {
+      m.error = std::to_string(spec.bytes) + " B leaves no element per rank";
       return false;
     }
-    const std::size_t p = static_cast<std::size_t>(options_.size);
+    const std::size_t p = static_cast<std::size_t>(size);
     const bool whole_in = *c == collectives::Collective::kReduceScatter || *c == collectives::Collective::kAllToAll;
     const bool whole_out = *c == collectives::Collective::kAllGather || *c == collectives::Collective::kAllToAll;
-    send_.assign((whole_in ? count_ * p : count_) * es, 0);
-    recv_.assign((whole_out ? count_ * p : count_) * es, 0);
-    collective_ = *c;
-    dtype_ = *dt;
-    op_ = *op;
-    root_ = spec.root;
-    collectives::fill_verifiable_input(*c, *dt, *op, count_, options_.rank, options_.size, kSalt, send_.data());
+    m.send.assign((whole_in ? m.count * p : m.count) * es, 0);
+    m.recv.assign((whole_out ? m.count * p : m.count) * es, 0);
+    m.collective = *c;
+    m.dtype = *dt;
+    m.op = *op;
+    m.root = spec.root;
+    collectives::fill_verifiable_input(*c, *dt, *op, m.count, m.engine->rank(), size, m.salt, m.send.data());
     collectives::OpArgs a;
     a.collective = *c;
-    a.send = send_.data();
-    a.recv = recv_.data();
-    a.count = count_;
+    a.send = m.send.data();
+    a.recv = m.recv.data();
+    a.count = m.count;
     a.dtype = *dt;
     a.op = *op;
     a.root = spec.root;
     a.algorithm = *alg;
-    id_ = engine_->post(a, now);
-    bytes_ = collectives::collective_bytes(*c, count_, *dt, options_.size);
+    m.id = m.engine->post(a, now);
+    m.bytes = collectives::collective_bytes(*c, m.count, *dt, size);
     after(now);
     return true;
   }
-  bool done() const override { return id_ != 0 && engine_->done(id_); }
-  bool failed() const override { return done() && engine_->status(id_).state == collectives::OpState::kFailed; }
-  std::string error() const override {
-    if (!error_.empty()) return error_;
-    return id_ != 0 ? engine_->status(id_).detail : std::string();
+  bool done(int comm) const override {
+    const Comm& m = at(comm);
+    return m.id != 0 && m.engine->done(m.id);
   }
-  std::string algorithm() const override {
-    return id_ != 0 ? std::string(collectives::algorithm_name(engine_->status(id_).algorithm)) : std::string("-");
+  bool failed(int comm) const override {
+    return done(comm) && at(comm).engine->status(at(comm).id).state == collectives::OpState::kFailed;
   }
-  TimeNs finished_at() const override { return finished_at_; }
-  std::uint64_t wrong_elements() override {
-    if (!done() || failed()) return count_;
-    return collectives::count_wrong_elements(collective_, dtype_, op_, count_, root_, options_.rank, options_.size,
-                                             kSalt, recv_.data());
+  std::string error(int comm) const override {
+    const Comm& m = at(comm);
+    if (!m.error.empty()) return m.error;
+    return m.id != 0 ? m.engine->status(m.id).detail : std::string();
   }
-  std::size_t bytes() const override { return bytes_; }
-  std::uint64_t retransmissions() override {
-    std::uint64_t n = retransmits_closed_;
+  std::string algorithm(int comm) const override {
+    const Comm& m = at(comm);
+    return m.id != 0 ? std::string(collectives::algorithm_name(m.engine->status(m.id).algorithm)) : std::string("-");
+  }
+  TimeNs finished_at(int comm) const override { return at(comm).finished_at; }
+  std::uint64_t wrong_elements(int comm) override {
+    Comm& m = at(comm);
+    if (!done(comm) || failed(comm)) return m.count;
+    return collectives::count_wrong_elements(m.collective, m.dtype, m.op, m.count, m.root, m.engine->rank(),
+                                             m.engine->size(), m.salt, m.recv.data());
+  }
+  std::size_t bytes(int comm) const override { return at(comm).bytes; }
+  std::uint64_t retransmissions() override { return retransmissions_by_cause().total; }
+  Retransmits retransmissions_by_cause() override {
+    Retransmits n = retransmits_closed_;
     for (int r = 0; r < options_.size; ++r) {
       if (r == options_.rank) continue;
-      if (auto info = endpoint_.link_info(static_cast<NodeId>(r + 1), Vc::kData)) n += info->stats.retransmits;
+      if (auto info = endpoint_.link_info(static_cast<NodeId>(r + 1), Vc::kData)) n += retransmits_of(info->stats);
     }
     return n;
   }
 
  private:
   static constexpr std::uint32_t kSalt = 20261126;
+  struct Comm {
+    std::unique_ptr<collectives::Engine> engine;
+    std::unique_ptr<collectives::EndpointBinding> binding;
+    std::uint32_t salt = kSalt;
+    std::vector<std::uint8_t> send, recv;
+    collectives::OpId id = 0;
+    collectives::Collective collective = collectives::Collective::kAllReduce;
+    collectives::DataType dtype = collectives::DataType::kF32;
+    collectives::ReduceOp op = collectives::ReduceOp::kSum;
+    int root = 0;
+    std::size_t count = 0, bytes = 0;
+    TimeNs finished_at = kNever;
+    std::string error;
+  };
+  Comm& at(int comm) { return *comms_.at(static_cast<std::size_t>(comm)); }
+  const Comm& at(int comm) const { return *comms_.at(static_cast<std::size_t>(comm)); }
 
   void drain(TimeNs now) {
     while (std::optional<Event> ev = endpoint_.poll_event()) {
-      if (ev->kind == EventKind::kClosed || ev->kind == EventKind::kError) retransmits_closed_ += ev->stats.retransmits;
-      binding_->on_event(*ev, now);
+      if (ev->kind == EventKind::kClosed || ev->kind == EventKind::kError) retransmits_closed_ += retransmits_of(ev->stats);
+      for (const auto& c : comms_) {
+        if (c->binding->on_event(*ev, now)) break;
+      }
     }
   }
   void after(TimeNs now) {
     drain(now);
-    binding_->pump(now);
-    if (finished_at_ == kNever && done()) finished_at_ = now;
+    for (const auto& c : comms_) {
+      c->binding->pump(now);
+      if (c->finished_at == kNever && c->id != 0 && c->engine->done(c->id)) c->finished_at = now;
+    }
   }
 
   CollectiveHostOptions options_;
   Endpoint endpoint_;
-  std::unique_ptr<collectives::Engine> engine_;
-  std::unique_ptr<collectives::EndpointBinding> binding_;
-  std::vector<std::uint8_t> send_, recv_;
-  collectives::OpId id_ = 0;
-  collectives::Collective collective_ = collectives::Collective::kAllReduce;
-  collectives::DataType dtype_ = collectives::DataType::kF32;
-  collectives::ReduceOp op_ = collectives::ReduceOp::kSum;
-  int root_ = 0;
-  std::size_t count_ = 0, bytes_ = 0;
-  TimeNs finished_at_ = kNever;
-  std::uint64_t retransmits_closed_ = 0;
-  std::string error_;
+  SinkByPeer sink_;
+  std::vector<std::unique_ptr<Comm>> comms_;
+  Retransmits retransmits_closed_;
 };
 
 }  // namespace

@@ -30,6 +30,25 @@ class HostCore {
   virtual void on_timer(TimeNs now) = 0;
 };
 
+// Retransmissions of a host's links, by what triggered them (transport::LinkStats).
+struct Retransmits {
+  std::uint64_t total = 0;
+  std::uint64_t rto = 0;        // the retransmission timer expired
+  std::uint64_t fast = 0;       // weft: RACK / SACK loss detection
+  std::uint64_t nack = 0;       // ttpoe-compat: go-back-N after a NACK
+  std::uint64_t nack_full = 0;  // resent after NACK_FULL backpressure
+  std::uint64_t spurious = 0;   // of all those, found needless (the original arrived after all)
+  Retransmits& operator+=(const Retransmits& o) {
+    spurious += o.spurious;
+    total += o.total;
+    rto += o.rto;
+    fast += o.fast;
+    nack += o.nack;
+    nack_full += o.nack_full;
+    return *this;
+  }
+};
+
 struct TransportHostOptions {
   std::uint32_t node_id = 1;     // TSH node id (24 bits); the Ethernet MAC carries it too
   std::uint64_t seed = 1;        // the endpoint's random choices (ids, epochs, entropy)
@@ -59,8 +78,18 @@ class TransportHost : public HostCore {
   virtual std::uint64_t messages_received() const = 0;
   virtual std::uint64_t bytes_received() const = 0;
   virtual std::uint64_t retransmissions() = 0;  // over every link, open or closed
+  virtual Retransmits retransmissions_by_cause() = 0;
   virtual std::uint64_t link_errors() const = 0;      // links that failed
   virtual std::string last_error() const = 0;
+};
+
+// A communicator this rank belongs to: the job's ranks (0..size-1) that form it, and what its cost
+// model is told about the fabric between them. Ranks within it are numbered in the order listed.
+struct CommunicatorOptions {
+  std::vector<int> ranks;             // must list this host's rank
+  int ranks_per_pod = 0;              // topology for the hierarchical algorithm (0: flat)
+  double alpha_us = 5.0, beta_gbps = 100.0;            // within a pod (or everywhere, when flat)
+  double inter_alpha_us = 10.0, inter_beta_gbps = 100.0;  // between pods
 };
 
 struct CollectiveHostOptions {
@@ -74,6 +103,11 @@ struct CollectiveHostOptions {
   double alpha_us = 5.0, beta_gbps = 100.0;
   double inter_alpha_us = 10.0, inter_beta_gbps = 100.0;
   std::uint64_t timeout_ns = 10'000'000'000;  // per operation, virtual time
+  // Sub-communicators (e.g. this rank's pod and its rail), each an Engine of its own on the one
+  // Endpoint, so their collectives run at once. Empty: one communicator of all `size` ranks with
+  // the fields above. Their peers must not overlap (the endpoint's links are per peer, so a peer's
+  // messages must belong to one communicator); create() throws std::invalid_argument otherwise.
+  std::vector<CommunicatorOptions> communicators;
 };
 
 // One call: which collective, how many bytes (nccl-tests' S), dtype, op, algorithm, root.
@@ -87,21 +121,24 @@ struct CollectiveSpec {
 };
 
 // One rank of a job: a weft Endpoint and weft's collective Engine (the code real ranks run), as a
-// HostCore. Inputs are verifiable (every element of the result is known), so wrong_elements()
-// checks the whole output.
+// HostCore — one Engine per communicator. Inputs are verifiable (every element of the result is
+// known), so wrong_elements() checks the whole output. `comm` indexes
+// CollectiveHostOptions::communicators (0: the only one when none are listed).
 class CollectiveHost : public HostCore {
  public:
   static std::unique_ptr<CollectiveHost> create(const CollectiveHostOptions& options);
+  virtual int communicators() const = 0;
   // Fills the inputs and posts the operation; false with error() set when the spec is bad.
-  virtual bool start(const CollectiveSpec& spec, TimeNs now) = 0;
-  virtual bool done() const = 0;     // no longer pending (finished or failed)
-  virtual bool failed() const = 0;
-  virtual std::string error() const = 0;
-  virtual std::string algorithm() const = 0;  // the algorithm that ran (or was chosen)
-  virtual TimeNs finished_at() const = 0;     // when done() became true, kNever before
-  virtual std::uint64_t wrong_elements() = 0;  // after done(): elements of the result that differ
-  virtual std::size_t bytes() const = 0;       // nccl-tests' S of the posted operation
-  virtual std::uint64_t retransmissions() = 0;
+  virtual bool start(const CollectiveSpec& spec, TimeNs now, int comm = 0) = 0;
+  virtual bool done(int comm = 0) const = 0;     // no longer pending (finished or failed)
+  virtual bool failed(int comm = 0) const = 0;
+  virtual std::string error(int comm = 0) const = 0;
+  virtual std::string algorithm(int comm = 0) const = 0;  // the algorithm that ran (or was chosen)
+  virtual TimeNs finished_at(int comm = 0) const = 0;     // when done() became true, kNever before
+  virtual std::uint64_t wrong_elements(int comm = 0) = 0;  // after done(): elements of the result that differ
+  virtual std::size_t bytes(int comm = 0) const = 0;       // nccl-tests' S of the posted operation
+  virtual std::uint64_t retransmissions() = 0;             // over every link of this host
+  virtual Retransmits retransmissions_by_cause() = 0;
 };
 
 // nccl-tests' bus-bandwidth factor (all-reduce 2(n-1)/n, ...); 0 for an unknown collective.

@@ -81,7 +81,7 @@ void WeftFabric::Connect(int a, int b, const LinkOptions& link) {
   }
 }
 
-void WeftFabric::BuildRoutes() {
+void WeftFabric::BuildRoutes(bool host_multipath) {
   const std::size_t n = m_kinds.size();
   std::vector<int> dist(n);
   for (int target : m_hosts) {
@@ -101,14 +101,16 @@ void WeftFabric::BuildRoutes() {
     for (std::size_t s = 0; s < n; ++s) {
       const Kind& k = m_kinds[s];
       if (k.host && dist[s] > 0 && k.ports.size() > 1) {
-        // A host with several ports: the first port on a shortest path to the target.
+        // A host with several ports: the first port on a shortest path to the target, or all.
+        std::vector<int> mine;
         for (std::size_t pi = 0; pi < k.ports.size(); ++pi) {
           const int v = k.ports[pi].second;
           if (dist[static_cast<std::size_t>(v)] == dist[s] - 1 && (v == target || !IsHost(v))) {
-            k.host->SetRoute(m_kinds[static_cast<std::size_t>(target)].node_id, static_cast<int>(pi));
-            break;
+            mine.push_back(static_cast<int>(pi));
+            if (!host_multipath) break;
           }
         }
+        if (!mine.empty()) k.host->SetRoute(m_kinds[static_cast<std::size_t>(target)].node_id, std::move(mine));
       }
       if (!k.sw || dist[s] <= 0) continue;
       std::vector<int> next;
@@ -124,6 +126,14 @@ void WeftFabric::BuildRoutes() {
 
 void WeftFabric::ActivityAll() {
   for (int h : m_hosts) m_kinds[static_cast<std::size_t>(h)].host->Activity();
+}
+
+std::int64_t WeftFabric::PausedNs() const {
+  std::int64_t ns = 0;
+  for (const Kind& k : m_kinds) {
+    for (const auto& port : k.ports) ns += port.first->GetStats().paused_ns;
+  }
+  return ns;
 }
 
 WeftFabric::Conservation WeftFabric::Count() const {

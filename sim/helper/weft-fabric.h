@@ -12,7 +12,8 @@
 // what traces print). A host has one port or several (an accelerator's scale-up and scale-out
 // ports); a switch any number. Routes: for every host, every switch gets the ports on its shortest
 // paths to it (equal cost, in Connect order), and every host with several ports the first port on
-// such a path; hosts never forward.
+// such a path (or, with BuildRoutes(true), every such port: the host sends on whichever is free);
+// hosts never forward.
 #pragma once
 
 #include <cstdint>
@@ -58,7 +59,7 @@ class WeftFabric {
   int AddHost(std::unique_ptr<weft::ns3sim::HostCore> core, std::uint32_t node_id);
   int AddSwitch(const WeftSwitch::Options& options);
   void Connect(int a, int b, const LinkOptions& link);
-  void BuildRoutes();
+  void BuildRoutes(bool host_multipath = false);
 
   std::size_t Nodes() const { return m_kinds.size(); }
   bool IsHost(int node) const { return m_kinds[static_cast<std::size_t>(node)].host != nullptr; }
@@ -79,6 +80,8 @@ class WeftFabric {
   void EnablePcap(const std::string& path) { m_pcap = std::make_unique<weft::ns3sim::PcapSink>(path); }
   const std::vector<std::string>& Trace() const { return m_trace; }
   Conservation Count() const;
+  // PFC: time every port (hosts' and switches') spent paused by its peer, summed.
+  std::int64_t PausedNs() const;
 
   // The frames each host transmits, for a replay without the protocol (the speed baseline):
   // their first kHeadBytes bytes (headers: what a switch reads) and their lengths.

@@ -32,6 +32,12 @@ void WeftEthernetChannel::Transmit(Ptr<Packet> packet, const WeftEthernetNetDevi
                                  packet);
 }
 
+void WeftEthernetChannel::Pause(const WeftEthernetNetDevice* from, bool on) {
+  if (m_count != 2) return;
+  Ptr<WeftEthernetNetDevice> to = PeekPointer(m_devices[0]) == from ? m_devices[1] : m_devices[0];
+  Simulator::ScheduleWithContext(to->GetNode()->GetId(), m_delay, &WeftEthernetNetDevice::PeerPause, to, on);
+}
+
 std::size_t WeftEthernetChannel::GetNDevices() const { return m_count; }
 
 Ptr<NetDevice> WeftEthernetChannel::GetDevice(std::size_t i) const {

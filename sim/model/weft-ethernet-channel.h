@@ -23,6 +23,9 @@ class WeftEthernetChannel : public Channel {
   // Delivers `packet` to the device at the other end of `from`, `wire_time` (serialization) plus
   // the propagation delay from now.
   void Transmit(Ptr<Packet> packet, const WeftEthernetNetDevice* from, Time wire_time);
+  // A PFC pause (on) or resume (off) from `from`, reaching the other end after the propagation
+  // delay (the pause frame's own serialization is not modelled).
+  void Pause(const WeftEthernetNetDevice* from, bool on);
 
   std::size_t GetNDevices() const override;
   Ptr<NetDevice> GetDevice(std::size_t i) const override;

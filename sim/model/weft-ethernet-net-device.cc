@@ -82,6 +82,23 @@ void WeftEthernetNetDevice::TraceDrop(const std::uint8_t* frame, std::size_t len
   if (m_trace) m_trace(Simulator::Now().GetNanoSeconds(), frame, len, true);
 }
 
+void WeftEthernetNetDevice::SendPause(bool on) {
+  if (m_channel) m_channel->Pause(this, on);
+}
+
+void WeftEthernetNetDevice::PeerPause(bool on) {
+  if (on == m_paused) return;
+  const std::int64_t now = Simulator::Now().GetNanoSeconds();
+  m_paused = on;
+  if (on) {
+    ++m_stats.pauses_received;
+    m_pausedSince = now;
+    return;
+  }
+  m_stats.paused_ns += now - m_pausedSince;
+  if (!m_busy && m_owner != nullptr) m_owner->PortTransmitComplete(this);
+}
+
 void WeftEthernetNetDevice::TransmitComplete() {
   m_busy = false;
   if (m_owner != nullptr) m_owner->PortTransmitComplete(this);

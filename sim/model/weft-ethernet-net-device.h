@@ -7,6 +7,10 @@
 // so both simulators time every frame alike). It serializes at DataRateGbps, applies its loss
 // model (an explicit list of transmit indices to drop, and/or a seeded loss probability), and the
 // channel adds the propagation delay.
+//
+// PFC: the port's peer may pause it (PeerPause, after the cable's delay); a paused port is not
+// idle — it starts no frame (the one on the wire finishes) — and tells its owner the wire is free
+// when the pause ends. All of a port's traffic pauses together (one lossless class).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +48,8 @@ class WeftEthernetNetDevice : public NetDevice {
     std::uint64_t bytes_sent = 0;
     std::uint64_t dropped_loss = 0;   // lost on the wire (loss model)
     std::uint64_t frames_received = 0;  // delivered by the channel to this port
+    std::uint64_t pauses_received = 0;  // PFC pauses from the peer
+    std::int64_t paused_ns = 0;         // time spent paused (to the last resume)
   };
   // Called for every frame put on the wire: time (ns), the frame, whether the wire lost it.
   using TraceHook = std::function<void(std::int64_t, const std::uint8_t*, std::size_t, bool)>;
@@ -57,7 +63,12 @@ class WeftEthernetNetDevice : public NetDevice {
   void SetTraceHook(TraceHook hook) { m_trace = std::move(hook); }
   double GetDataRateGbps() const { return m_rateGbps; }
 
-  bool IsIdle() const { return !m_busy; }
+  bool IsIdle() const { return !m_busy && !m_paused; }
+  bool IsPaused() const { return m_paused; }
+  // PFC: asks the peer to stop sending (on) or to go on (off).
+  void SendPause(bool on);
+  // The channel's delivery of the peer's pause or resume.
+  void PeerPause(bool on);
   // Puts a frame on the (idle) wire now.
   void StartTransmit(const std::uint8_t* frame, std::size_t len);
   // Reports a frame dropped before this port's wire (a full switch queue) to the trace hook.
@@ -107,6 +118,8 @@ class WeftEthernetNetDevice : public NetDevice {
   uint16_t m_mtu = 9000;
   double m_rateGbps = 100.0;
   bool m_busy = false;
+  bool m_paused = false;
+  std::int64_t m_pausedSince = 0;
   std::uint64_t m_txIndex = 0;
   std::vector<std::uint64_t> m_dropFrames;  // sorted
   double m_loss = 0.0;

@@ -33,7 +33,13 @@ int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) con
   if (m_devices.size() == 1) return 0;
   const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
   const auto it = m_routes.find(info.dst_node);
-  return it == m_routes.end() ? 0 : it->second;
+  if (it == m_routes.end() || it->second.empty()) return 0;
+  int best = it->second.front();
+  for (int p : it->second) {
+    if (m_devices[static_cast<std::size_t>(p)]->IsIdle()) return p;
+    if (m_waiting[static_cast<std::size_t>(p)].size() < m_waiting[static_cast<std::size_t>(best)].size()) best = p;
+  }
+  return best;
 }
 
 void WeftHostApplication::TryTransmit() {

@@ -8,8 +8,9 @@
 // and re-arms the host's single timer if its deadline moved earlier (a later deadline is caught
 // when the armed one fires).
 //
-// With several ports, each frame leaves through the port routed to its destination node
-// (SetRoute; port 0 by default). While any port is idle the host is asked for frames; one whose
+// With several ports, each frame leaves through a port routed to its destination node (SetRoute;
+// port 0 by default): of several equal ones, the first that is idle, else the one with the fewest
+// frames waiting (an accelerator sending over every port that reaches the peer). While any port is idle the host is asked for frames; one whose
 // port is busy waits in that port's queue (the transport's windows bound it) and goes first when
 // the port frees. With one port this is exactly the single-port rule above.
 #pragma once
@@ -38,8 +39,9 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   // Adds a port; returns its index.
   int AddDevice(Ptr<WeftEthernetNetDevice> device);
   std::size_t GetNDevices() const { return m_devices.size(); }
-  // Frames for `dst_node` leave through port `port`.
-  void SetRoute(std::uint32_t dst_node, int port) { m_routes[dst_node] = port; }
+  // Frames for `dst_node` leave through port `port`, or through any of `ports`.
+  void SetRoute(std::uint32_t dst_node, int port) { m_routes[dst_node] = {port}; }
+  void SetRoute(std::uint32_t dst_node, std::vector<int> ports) { m_routes[dst_node] = std::move(ports); }
   // Called after each event this host handled (for stop conditions and progress).
   void SetAfterEvent(std::function<void()> fn) { m_afterEvent = std::move(fn); }
 
@@ -65,7 +67,7 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   std::unique_ptr<weft::ns3sim::HostCore> m_core;
   std::vector<Ptr<WeftEthernetNetDevice>> m_devices;
   std::vector<std::deque<std::vector<std::uint8_t>>> m_waiting;  // per port: frames for a busy port
-  std::unordered_map<std::uint32_t, int> m_routes;
+  std::unordered_map<std::uint32_t, std::vector<int>> m_routes;
   std::vector<std::uint8_t> m_txBuffer = std::vector<std::uint8_t>(16384);
   std::int64_t m_armedTime = weft::ns3sim::kNever;
   std::uint64_t m_armedSeq = 0;

@@ -50,12 +50,34 @@ int WeftSwitch::Choose(const std::vector<int>& ports, std::uint32_t src, std::ui
                        std::uint16_t entropy) {
   if (ports.size() == 1 || m_options.path == PathChoice::kFirst) return ports.front();
   if (m_options.path == PathChoice::kSpray) return ports[m_sprayCounter++ % ports.size()];
+  if (m_options.path == PathChoice::kAdaptive) {
+    int best = ports.front();
+    double best_wait = -1;
+    for (int p : ports) {
+      const Port& port = m_ports[static_cast<std::size_t>(p)];
+      if (port.device->IsIdle()) return p;
+      const double wait = static_cast<double>(port.stats.queue_bytes + 9000) / port.device->GetDataRateGbps();
+      if (best_wait < 0 || wait < best_wait) {
+        best = p;
+        best_wait = wait;
+      }
+    }
+    return best;
+  }
   const std::uint64_t key = (std::uint64_t{src} << 40) ^ (std::uint64_t{dst} << 16) ^
                             (std::uint64_t(static_cast<unsigned>(vc)) << 56) ^ entropy;
   return ports[mix(key) % ports.size()];
 }
 
-void WeftSwitch::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, std::size_t len) {
+bool WeftSwitch::Admit(const Port& p, std::size_t len) const {
+  if (m_options.shared_buffer_bytes == 0) return p.stats.queue_bytes + len <= m_options.queue_limit_bytes;
+  if (m_stats.buffer_bytes + len > m_options.shared_buffer_bytes) return false;
+  if (m_options.pfc) return true;
+  const double free = static_cast<double>(m_options.shared_buffer_bytes - m_stats.buffer_bytes);
+  return static_cast<double>(p.stats.queue_bytes + len) <= m_options.dt_alpha * free;
+}
+
+void WeftSwitch::PortReceive(WeftEthernetNetDevice* from, const std::uint8_t* frame, std::size_t len) {
   ++m_stats.received;
   const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
   if (!info.ok) {
@@ -73,7 +95,7 @@ void WeftSwitch::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, 
     Send(out, frame, len);
     return;
   }
-  if (p.stats.queue_bytes + len > m_options.queue_limit_bytes) {
+  if (!Admit(p, len)) {
     ++p.stats.dropped_queue;
     p.device->TraceDrop(frame, len);
     return;
@@ -85,23 +107,42 @@ void WeftSwitch::PortReceive(WeftEthernetNetDevice*, const std::uint8_t* frame, 
     ++p.stats.ecn_marked;
   }
   const int q = m_options.priority ? priority_queue_of(info.vc) : 0;
-  p.queue[q].push_back(std::move(copy));
+  const int in = m_index.at(from);
+  p.queue[q].push_back(Queued{std::move(copy), in});
   p.stats.queue_bytes += len;
   ++p.stats.queued_frames;
   p.stats.max_queue_bytes = std::max(p.stats.max_queue_bytes, p.stats.queue_bytes);
+  m_stats.buffer_bytes += len;
+  m_stats.max_buffer_bytes = std::max(m_stats.max_buffer_bytes, m_stats.buffer_bytes);
+  Port& ingress = m_ports[static_cast<std::size_t>(in)];
+  ingress.stats.ingress_bytes += len;
+  if (m_options.pfc && !ingress.pausing && ingress.stats.ingress_bytes >= m_options.pfc_xoff_bytes) {
+    ingress.pausing = true;
+    ++ingress.stats.pfc_pauses_sent;
+    ingress.device->SendPause(true);
+  }
 }
 
 void WeftSwitch::PortTransmitComplete(WeftEthernetNetDevice* port) {
+  if (!port->IsIdle()) return;  // paused by its peer: the frames wait
   const int i = m_index.at(port);
   Port& p = m_ports[static_cast<std::size_t>(i)];
   for (auto& q : p.queue) {
     if (q.empty()) continue;
-    std::vector<std::uint8_t> frame = std::move(q.front());
+    Queued e = std::move(q.front());
     q.pop_front();
+    const std::size_t len = e.frame.size();
     Account(p.stats);
-    p.stats.queue_bytes -= frame.size();
+    p.stats.queue_bytes -= len;
     --p.stats.queued_frames;
-    Send(i, frame.data(), frame.size());
+    m_stats.buffer_bytes -= len;
+    Port& ingress = m_ports[static_cast<std::size_t>(e.ingress)];
+    ingress.stats.ingress_bytes -= len;
+    if (ingress.pausing && ingress.stats.ingress_bytes <= m_options.pfc_xon_bytes) {
+      ingress.pausing = false;
+      ingress.device->SendPause(false);
+    }
+    Send(i, e.frame.data(), len);
     return;
   }
 }

@@ -133,8 +133,12 @@ struct Scenario {
   ns3::WeftSwitch::Options sw;
   std::string path_name = "ecmp";
   double loss = 0;
-  std::string workload = "collective";  // collective, incast, permutation
+  std::string workload = "collective";  // collective, incast, permutation, scaleup+scaleout
   CollectiveSpec work;
+  // collective: which ranks form each communicator: all ("world"), each pod ("pods": the hosts
+  // under one leaf or edge switch) or each rail ("rails": the hosts at the same place in every pod).
+  std::string communicator = "world";
+  CollectiveSpec scaleout_work;  // scaleup+scaleout: `work` runs in every pod, this in every rail
   // Point-to-point workloads: flows of `work.bytes` each.
   int senders = 0;          // incast: how many hosts send to `receiver` (0: every other host)
   int receiver = 0;         // incast
@@ -196,26 +200,66 @@ Scenario parse(const std::string& text) {
       s.sw.queue_limit_bytes = static_cast<std::uint64_t>(w.integer("queue_bytes", 1 << 20, 9000, 1LL << 34));
       s.sw.ecn_threshold_bytes = static_cast<std::uint64_t>(w.integer("ecn_threshold_bytes", 0, 0, 1LL << 34));
       s.sw.priority = w.boolean("priority", true);
-      s.path_name = w.choice("path", "ecmp", {"ecmp", "spray", "first"});
+      s.path_name = w.choice("path", "ecmp", {"ecmp", "spray", "adaptive", "first"});
+      s.sw.shared_buffer_bytes = static_cast<std::uint64_t>(w.integer("shared_buffer_bytes", 0, 0, 1LL << 36));
+      if (s.sw.shared_buffer_bytes > 0 && s.sw.shared_buffer_bytes < 9000) {
+        throw ScenarioError("topology.switch.shared_buffer_bytes: " + std::to_string(s.sw.shared_buffer_bytes) +
+                            " cannot hold one 9000-byte frame (0: per-port buffers)");
+      }
+      s.sw.dt_alpha = w.number("dt_alpha", 1.0, 1.0 / 64, 64);
+      s.sw.pfc = w.boolean("pfc", false);
+      s.sw.pfc_xoff_bytes = static_cast<std::uint64_t>(w.integer("pfc_xoff_bytes", 65536, 9000, 1LL << 34));
+      s.sw.pfc_xon_bytes = static_cast<std::uint64_t>(
+          w.integer("pfc_xon_bytes", static_cast<long long>(s.sw.pfc_xoff_bytes / 2), 0, 1LL << 34));
+      if (s.sw.pfc_xon_bytes >= s.sw.pfc_xoff_bytes) {
+        throw ScenarioError("topology.switch.pfc_xon_bytes: " + std::to_string(s.sw.pfc_xon_bytes) +
+                            " must be below pfc_xoff_bytes (" + std::to_string(s.sw.pfc_xoff_bytes) + ")");
+      }
       w.done();
     }
-    s.sw.path = s.path_name == "spray"   ? ns3::WeftSwitch::PathChoice::kSpray
-                : s.path_name == "first" ? ns3::WeftSwitch::PathChoice::kFirst
+    s.sw.path = s.path_name == "spray"      ? ns3::WeftSwitch::PathChoice::kSpray
+                : s.path_name == "adaptive" ? ns3::WeftSwitch::PathChoice::kAdaptive
+                : s.path_name == "first"    ? ns3::WeftSwitch::PathChoice::kFirst
                                          : ns3::WeftSwitch::PathChoice::kEcmp;
     t.done();
   }
   {
     Fields w(top.object("workload"), "workload");
-    s.workload = w.choice("kind", "collective", {"collective", "incast", "permutation"});
-    s.work.bytes = static_cast<std::size_t>(w.integer("bytes", 1 << 20, 1, 1LL << 34));
+    s.workload = w.choice("kind", "collective", {"collective", "incast", "permutation", "scaleup+scaleout"});
+    // A collective's fields, at `f` (workload, or workload.scaleup / .scaleout); `group` ranks.
+    auto collective = [](Fields& f, CollectiveSpec& c, int group) {
+      c.bytes = static_cast<std::size_t>(f.integer("bytes", 1 << 20, 1, 1LL << 34));
+      c.collective = f.choice("collective", "allreduce",
+                              {"allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"});
+      c.dtype = f.text("dtype", "float");
+      c.op = f.text("op", "sum");
+      c.algorithm = f.text("algorithm", "auto");
+      c.root = static_cast<int>(f.integer("root", 0, 0, group - 1));
+    };
+    const int pod = s.hosts_per_leaf;  // 0: no pods (a pod topology is one switch)
+    const int pods = pod > 0 ? s.hosts / pod : 0;
+    auto need_pods = [&](const std::string& field, const std::string& what) {
+      if (pod < 2 || pods < 2) {
+        throw ScenarioError(field + what + " needs a topology with at least 2 pods of at least 2 hosts (combined, " +
+                            "leaf-spine or fat-tree; this one has " +
+                            (pod > 0 ? std::to_string(pods) + " of " + std::to_string(pod) : std::string("none")) + ")");
+      }
+    };
     if (s.workload == "collective") {
-      s.work.collective = w.choice("collective", "allreduce",
-                                   {"allreduce", "allgather", "reducescatter", "broadcast", "reduce", "alltoall"});
-      s.work.dtype = w.text("dtype", "float");
-      s.work.op = w.text("op", "sum");
-      s.work.algorithm = w.text("algorithm", "auto");
-      s.work.root = static_cast<int>(w.integer("root", 0, 0, s.hosts - 1));
+      s.communicator = w.choice("communicator", "world", {"world", "pods", "rails"});
+      if (s.communicator != "world") need_pods("workload.communicator: '", s.communicator + "'");
+      const int group = s.communicator == "pods" ? pod : s.communicator == "rails" ? pods : s.hosts;
+      collective(w, s.work, group);
+    } else if (s.workload == "scaleup+scaleout") {
+      need_pods("workload.kind: '", "scaleup+scaleout'");
+      Fields up(w.object("scaleup"), "workload.scaleup");
+      collective(up, s.work, pod);
+      up.done();
+      Fields out(w.object("scaleout"), "workload.scaleout");
+      collective(out, s.scaleout_work, pods);
+      out.done();
     } else {
+      s.work.bytes = static_cast<std::size_t>(w.integer("bytes", 1 << 20, 1, 1LL << 34));
       s.compat = w.choice("profile", "weft", {"weft", "ttpoe-compat"}) == "ttpoe-compat";
       s.recv_buffer_bytes = static_cast<std::uint32_t>(w.integer("recv_buffer_bytes", 4 << 20, 16384, 1LL << 31));
       s.nack_full = w.boolean("nack_full", true);
@@ -230,6 +274,31 @@ Scenario parse(const std::string& text) {
   return s;
 }
 
+// A collective job of a scenario: one communicator index on every host. World jobs report under
+// plain keys ("completion_us"), pod and rail jobs under "scaleup_" and "scaleout_".
+struct Job {
+  std::string prefix;  // "", "scaleup" or "scaleout"
+  int comm = 0;        // CollectiveHost communicator index
+  CollectiveSpec spec;
+  int group = 0;       // ranks per communicator
+  double rate_gbps = 0;  // the host port rate its ideal bound assumes
+};
+
+bool collective_workload(const Scenario& s) { return s.workload == "collective" || s.workload == "scaleup+scaleout"; }
+
+std::vector<Job> jobs_of(const Scenario& s) {
+  const int pod = s.hosts_per_leaf;
+  const double scaleup = s.kind == "combined" ? s.scaleup_gbps : s.link_gbps;
+  if (s.workload == "scaleup+scaleout") {
+    return {Job{"scaleup", 0, s.work, pod, scaleup}, Job{"scaleout", 1, s.scaleout_work, s.hosts / pod, s.link_gbps}};
+  }
+  if (s.communicator == "pods") return {Job{"scaleup", 0, s.work, pod, scaleup}};
+  if (s.communicator == "rails") return {Job{"scaleout", 0, s.work, s.hosts / pod, s.link_gbps}};
+  return {Job{"", 0, s.work, s.hosts, s.link_gbps}};
+}
+
+std::string key(const std::string& prefix, const std::string& k) { return prefix.empty() ? k : prefix + "_" + k; }
+
 std::string fixed(double v, int digits) {
   char b[64];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
@@ -243,16 +312,22 @@ std::string table(const Scenario& s, const Json& r) {
   t << "# weft sim: " << s.name << " (seed " << s.seed << "): " << s.kind << ", " << s.hosts << " hosts, "
     << s.link_gbps << " Gb/s, path " << s.path_name << ", loss " << s.loss << "\n";
   const std::string drops = r["dropped_queue"].dump() + "/" + r["dropped_loss"].dump();
-  if (s.workload == "collective") {
+  if (collective_workload(s)) {
     std::snprintf(line, sizeof line, "#%13s %12s %19s %12s %12s %7s %12s %7s %8s %14s %8s\n", "collective", "bytes",
                   "algorithm", "time(us)", "ideal(us)", "ratio", "busbw(GB/s)", "#wrong", "retrans", "drops(q/loss)",
                   "wall(s)");
     t << line;
-    std::snprintf(line, sizeof line, "%14s %12s %19s %12.3f %12.3f %7.2f %12.3f %7s %8s %14s %8.3f\n",
-                  s.work.collective.c_str(), r["bytes"].dump().c_str(), r["algorithm"].get<std::string>().c_str(),
-                  r["completion_us"].get<double>(), r["ideal_us"].get<double>(), r["ratio_to_ideal"].get<double>(),
-                  r["busbw_gbps"].get<double>(), r["wrong"].dump().c_str(), r["retransmissions"].dump().c_str(),
-                  drops.c_str(), r["wall_s"].get<double>());
+    const std::vector<Job> jobs = jobs_of(s);
+    for (const Job& j : jobs) {
+      const std::string name = (j.prefix.empty() ? "" : j.prefix + ":") + j.spec.collective;
+      std::snprintf(line, sizeof line, "%14s %12s %19s %12.3f %12.3f %7.2f %12.3f %7s %8s %14s %8.3f\n", name.c_str(),
+                    r[key(j.prefix, "bytes")].dump().c_str(), r[key(j.prefix, "algorithm")].get<std::string>().c_str(),
+                    r[key(j.prefix, "completion_us")].get<double>(), r[key(j.prefix, "ideal_us")].get<double>(),
+                    r[key(j.prefix, "ratio_to_ideal")].get<double>(), r[key(j.prefix, "busbw_gbps")].get<double>(),
+                    r[key(j.prefix, "wrong")].dump().c_str(), r["retransmissions"].dump().c_str(), drops.c_str(),
+                    r["wall_s"].get<double>());
+      t << line;
+    }
   } else {
     std::snprintf(line, sizeof line, "#%12s %13s %12s %7s %12s %12s %9s %9s %9s %8s %14s %8s\n", "workload", "profile",
                   "flow bytes", "flows", "time(us)", "ideal(us)", "slow-p50", "slow-p99", "slow-p999", "retrans",
@@ -264,12 +339,28 @@ std::string table(const Scenario& s, const Json& r) {
                   r["ideal_us"].get<double>(), r["slowdown_p50"].get<double>(), r["slowdown_p99"].get<double>(),
                   r["slowdown_p999"].get<double>(), r["retransmissions"].dump().c_str(), drops.c_str(),
                   r["wall_s"].get<double>());
+    t << line;
   }
-  t << line;
   t << "# frames: originated " << r["frames_originated"].dump() << ", delivered " << r["frames_delivered"].dump()
     << ", ECN-marked " << r["ecn_marked"].dump() << ", max queue " << r["max_queue_bytes"].dump() << " B, "
     << r["events"].dump() << " events, " << fixed(r["packet_hops_per_s"].get<double>() / 1e6, 2)
     << " M packet-hops/s, peak RSS " << fixed(r["peak_rss_mb"].get<double>(), 1) << " MB\n";
+  if (r["retransmissions"].get<std::uint64_t>() > 0) {
+    t << "# retransmissions by cause: timer " << r["retransmissions_rto"].dump() << ", RACK/SACK "
+      << r["retransmissions_fast"].dump() << ", NACK (go-back-N) " << r["retransmissions_nack"].dump()
+      << ", NACK_FULL " << r["retransmissions_nack_full"].dump() << "; found spurious "
+      << r["retransmissions_spurious"].dump() << "\n";
+  }
+  if (s.sw.pfc || s.sw.shared_buffer_bytes > 0) {
+    t << "# buffers: " << (s.sw.shared_buffer_bytes > 0 ? "shared " + std::to_string(s.sw.shared_buffer_bytes) + " B per switch"
+                                                         : "per port " + std::to_string(s.sw.queue_limit_bytes) + " B")
+      << ", deepest switch buffer " << r["max_buffer_bytes"].dump() << " B";
+    if (s.sw.pfc) {
+      t << "; PFC: " << r["pfc_pauses"].dump() << " pauses, ports paused " << fixed(r["paused_us"].get<double>(), 1)
+        << " us in all";
+    }
+    t << "\n";
+  }
   if (r.contains("speed_vs_baseline")) {
     t << "# speed: " << fixed(r["packet_hops_per_s"].get<double>() / 1e6, 3) << " M packet-hops/s with weft's hosts vs "
       << fixed(r["baseline_packet_hops_per_s"].get<double>() / 1e6, 3)
@@ -349,7 +440,8 @@ void build_topology(ns3::WeftFabric& f, const Scenario& s) {
       for (int p : spines) f.Connect(l, p, up_link);
     }
   }
-  f.BuildRoutes();
+  // The combined fabric's shared network: an accelerator sends on whichever of its ports is free.
+  f.BuildRoutes(s.kind == "combined" && s.shared);
 }
 
 // One-way time of a frame's path with no queueing: its hops' propagation delays.
@@ -447,19 +539,37 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
   {
     ns3::WeftFabric f;
     std::vector<CollectiveHost*> ranks;
+    const std::vector<Job> jobs = collective_workload(s) ? jobs_of(s) : std::vector<Job>{};
     std::vector<TransportHost*> transports;
     for (int r = 0; r < s.hosts; ++r) {
-      if (s.workload == "collective") {
+      if (collective_workload(s)) {
         CollectiveHostOptions h;
         h.rank = r;
         h.size = s.hosts;
         h.seed = s.seed;
         h.ranks_per_pod = s.kind == "pod" ? 0 : s.hosts_per_leaf;
         h.alpha_us = 2 * s.link_delay_us + 1;
-        h.beta_gbps = s.link_gbps / 8;
+        h.beta_gbps = (s.kind == "combined" ? s.scaleup_gbps : s.link_gbps) / 8;
         h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;
         h.inter_beta_gbps = std::min(s.link_gbps, s.uplink_gbps) / 8;
         h.timeout_ns = static_cast<std::uint64_t>(s.deadline_ms * 1e6);
+        for (const Job& j : jobs) {
+          if (j.prefix.empty()) continue;  // the world: the options above
+          const int pod = s.hosts_per_leaf;
+          CommunicatorOptions c;
+          if (j.prefix == "scaleup") {  // this rank's pod
+            for (int q = r / pod * pod; q < (r / pod + 1) * pod; ++q) c.ranks.push_back(q);
+            c.alpha_us = h.alpha_us;
+            c.beta_gbps = h.beta_gbps;
+          } else {  // this rank's rail: the same place in every pod
+            for (int q = r % pod; q < s.hosts; q += pod) c.ranks.push_back(q);
+            c.alpha_us = h.inter_alpha_us;
+            c.beta_gbps = h.inter_beta_gbps;
+          }
+          c.inter_alpha_us = c.alpha_us;
+          c.inter_beta_gbps = c.beta_gbps;
+          h.communicators.push_back(std::move(c));
+        }
         auto core = CollectiveHost::create(h);
         ranks.push_back(core.get());
         f.AddHost(std::move(core), static_cast<std::uint32_t>(r + 1));
@@ -498,18 +608,24 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
       }
       return true;
     };
-    auto ranks_done = [&ranks] {
+    auto ranks_done = [&ranks, &jobs] {
       for (auto* r : ranks) {
-        if (!r->done()) return false;
+        for (const Job& j : jobs) {
+          if (!r->done(j.comm)) return false;
+        }
       }
       return true;
     };
-    if (s.workload == "collective") stop_when(f, s.hosts, ranks_done);
+    if (collective_workload(s)) stop_when(f, s.hosts, ranks_done);
     else stop_when(f, s.hosts, flows_done);
     std::string start_error;
     ns3::Simulator::Schedule(ns3::NanoSeconds(0), [&] {
       for (auto* r : ranks) {
-        if (!r->start(s.work, 0) && start_error.empty()) start_error = r->error();
+        for (const Job& j : jobs) {
+          if (!r->start(j.spec, 0, j.comm) && start_error.empty()) {
+            start_error = (j.prefix.empty() ? "" : j.prefix + ": ") + r->error(j.comm);
+          }
+        }
       }
       for (const auto& [a, b] : flows) {
         transports[static_cast<std::size_t>(b)]->expect_flow(static_cast<std::uint32_t>(a + 1), s.work.bytes);
@@ -531,30 +647,51 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
       throw ScenarioError("workload: " + start_error);
     }
 
-    std::uint64_t retransmits = 0;
+    Retransmits rtx;
     TimeNs finish = 0;
-    if (s.workload == "collective") {
-      std::uint64_t wrong = 0, finished = 0;
-      for (auto* r : ranks) {
-        if (r->done() && !r->failed()) ++finished;
-        else if (failure.empty()) failure = r->done() ? r->error() : "did not finish by deadline_ms";
-        wrong += r->wrong_elements();
-        retransmits += r->retransmissions();
-        if (r->finished_at() != kNever) finish = std::max(finish, r->finished_at());
+    if (collective_workload(s)) {
+      std::uint64_t wrong_all = 0;
+      std::vector<bool> rank_ok(ranks.size(), true);
+      for (const Job& j : jobs) {
+        std::uint64_t wrong = 0;
+        TimeNs job_finish = 0;
+        for (std::size_t i = 0; i < ranks.size(); ++i) {
+          CollectiveHost* r = ranks[i];
+          if (!r->done(j.comm) || r->failed(j.comm)) {
+            rank_ok[i] = false;
+            if (failure.empty()) {
+              failure = (j.prefix.empty() ? "" : j.prefix + ": ") +
+                        (r->done(j.comm) ? r->error(j.comm) : std::string("did not finish by deadline_ms"));
+            }
+          }
+          wrong += r->wrong_elements(j.comm);
+          if (r->finished_at(j.comm) != kNever) job_finish = std::max(job_finish, r->finished_at(j.comm));
+        }
+        finish = std::max(finish, job_finish);
+        wrong_all += wrong;
+        const double factor = busbw_factor(j.spec.collective, j.group);
+        const double bytes = static_cast<double>(ranks[0]->bytes(j.comm));
+        const double ideal_ns = factor * bytes * 8.0 / j.rate_gbps;
+        result[key(j.prefix, "collective")] = j.spec.collective;
+        if (!j.prefix.empty()) result[key(j.prefix, "ranks")] = j.group;
+        result[key(j.prefix, "bytes")] = ranks[0]->bytes(j.comm);
+        result[key(j.prefix, "algorithm")] = ranks[0]->algorithm(j.comm);
+        result[key(j.prefix, "completion_us")] = static_cast<double>(job_finish) / 1e3;
+        result[key(j.prefix, "ideal_us")] = ideal_ns / 1e3;
+        result[key(j.prefix, "ratio_to_ideal")] =
+            ideal_ns > 0 && job_finish > 0 ? static_cast<double>(job_finish) / ideal_ns : 0.0;
+        result[key(j.prefix, "busbw_gbps")] = job_finish > 0 ? factor * bytes / static_cast<double>(job_finish) : 0.0;
+        result[key(j.prefix, "wrong")] = wrong;
       }
-      const double factor = busbw_factor(s.work.collective, s.hosts);
-      const double bytes = static_cast<double>(ranks[0]->bytes());
-      const double ideal_ns = factor * bytes * 8.0 / s.link_gbps;
-      result["collective"] = s.work.collective;
-      result["bytes"] = ranks[0]->bytes();
-      result["algorithm"] = ranks[0]->algorithm();
+      for (auto* r : ranks) rtx += r->retransmissions_by_cause();
+      const auto finished = static_cast<std::uint64_t>(std::count(rank_ok.begin(), rank_ok.end(), true));
+      result["communicator"] = s.workload == "scaleup+scaleout" ? "pods+rails" : s.communicator;
       result["completed_ranks"] = finished;
-      result["completion_us"] = static_cast<double>(finish) / 1e3;
-      result["ideal_us"] = ideal_ns / 1e3;
-      result["ratio_to_ideal"] = ideal_ns > 0 && finish > 0 ? static_cast<double>(finish) / ideal_ns : 0.0;
-      result["busbw_gbps"] = finish > 0 ? factor * bytes / static_cast<double>(finish) : 0.0;
-      result["wrong"] = wrong;
-      workload_ok = finished == ranks.size() && wrong == 0;
+      if (!jobs.front().prefix.empty()) {
+        result["completion_us"] = static_cast<double>(finish) / 1e3;
+        result["wrong"] = wrong_all;
+      }
+      workload_ok = finished == ranks.size() && wrong_all == 0;
     } else {
       std::vector<double> fct_us, slowdown;
       std::uint64_t finished = 0;
@@ -569,7 +706,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
       }
       std::string link_error;
       for (auto* t : transports) {
-        retransmits += t->retransmissions();
+        rtx += t->retransmissions_by_cause();
         if (link_error.empty() && t->link_errors() > 0) link_error = t->last_error();
       }
       if (finished < flows.size()) {
@@ -598,17 +735,20 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
 
     const ns3::WeftFabric::Conservation c = f.Count();
     const std::uint64_t hops = fabric_hops(f);
-    std::uint64_t max_queue = 0, ecn = 0;
+    std::uint64_t max_queue = 0, ecn = 0, pauses = 0, max_buffer = 0;
     double mean_queue_max = 0, mean_queue_sum = 0;
     int busy_ports = 0;
     const std::int64_t end_ns = ns3::Simulator::Now().GetNanoSeconds();
     std::ostringstream ports;
-    ports << "switch_node,port,peer_node,forwarded,dropped_queue,ecn_marked,max_queue_bytes,mean_queue_bytes\n";
+    ports << "switch_node,port,peer_node,forwarded,dropped_queue,ecn_marked,max_queue_bytes,mean_queue_bytes,"
+             "pfc_pauses_sent,paused_us\n";
     for (std::size_t n = 0; n < f.Nodes(); ++n) {
       if (f.IsHost(static_cast<int>(n))) continue;
       const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
+      max_buffer = std::max(max_buffer, sw->GetStats().max_buffer_bytes);
       for (std::size_t p = 0; p < sw->GetNPorts(); ++p) {
         const auto& ps = sw->GetPortStats(static_cast<int>(p));
+        pauses += ps.pfc_pauses_sent;
         max_queue = std::max(max_queue, ps.max_queue_bytes);
         ecn += ps.ecn_marked;
         const double mean = ps.MeanQueueBytes(end_ns);
@@ -619,7 +759,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
         }
         ports << n << "," << p << "," << f.PortPeer(static_cast<int>(n), static_cast<int>(p)) << "," << ps.forwarded
               << "," << ps.dropped_queue << "," << ps.ecn_marked << "," << ps.max_queue_bytes << "," << fixed(mean, 1)
-              << "\n";
+              << "," << ps.pfc_pauses_sent << ","
+              << fixed(static_cast<double>(sw->GetPort(static_cast<int>(p))->GetStats().paused_ns) / 1e3, 3) << "\n";
       }
     }
     out.ports_csv = ports.str();
@@ -632,9 +773,17 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
     result["dropped_queue"] = c.dropped_queue;
     result["dropped_no_route"] = c.dropped_no_route;
     result["conservation_holds"] = c.Holds();
-    result["retransmissions"] = retransmits;
+    result["retransmissions"] = rtx.total;
+    result["retransmissions_rto"] = rtx.rto;        // by cause: the retransmission timer
+    result["retransmissions_fast"] = rtx.fast;      // RACK / SACK loss detection
+    result["retransmissions_nack"] = rtx.nack;      // go-back-N after a NACK (ttpoe-compat)
+    result["retransmissions_nack_full"] = rtx.nack_full;  // after NACK_FULL backpressure
+    result["retransmissions_spurious"] = rtx.spurious;    // of all, found needless by the sender
     result["ecn_marked"] = ecn;
     result["max_queue_bytes"] = max_queue;
+    result["max_buffer_bytes"] = max_buffer;  // the fullest switch, all its queues together
+    result["pfc_pauses"] = pauses;
+    result["paused_us"] = static_cast<double>(f.PausedNs()) / 1e3;  // every port, hosts' too
     result["mean_queue_bytes_busiest_port"] = mean_queue_max;  // time-averaged, the port where it is largest
     result["mean_queue_bytes_avg"] = busy_ports > 0 ? mean_queue_sum / busy_ports : 0.0;  // over ports that forwarded
     result["events"] = ns3::Simulator::GetEventCount();

@@ -17,11 +17,17 @@
 //       "link_gbps": 100, "link_delay_us": 1,                 host links
 //       "uplink_gbps": 100, "uplink_delay_us": 1,             leaf-spine links
 //       "switch": { "queue_bytes": 1048576, "ecn_threshold_bytes": 0, "priority": true,
-//                   "path": "ecmp" | "spray" | "first" }
+//                   "path": "ecmp" | "spray" | "adaptive" | "first",
+//                   "shared_buffer_bytes": 0, "dt_alpha": 1,     (0: per-port buffers)
+//                   "pfc": false, "pfc_xoff_bytes": 65536, "pfc_xon_bytes": xoff / 2 }
 //     },
 //     "loss": 0.0,                                            per frame, every link direction
 //     "workload": { "kind": "collective", "collective": "allreduce", "bytes": 1048576,
-//                   "dtype": "float", "op": "sum", "algorithm": "auto", "root": 0 }
+//                   "dtype": "float", "op": "sum", "algorithm": "auto", "root": 0,
+//                   "communicator": "world" | "pods" | "rails" }
+//              or { "kind": "scaleup+scaleout", "scaleup": { collective fields }, "scaleout": { ... } }
+//                         (a collective in every pod and one in every rail — the hosts at the
+//                          same place in each pod — at once; results per job, prefixed)
 //              or { "kind": "incast", "bytes": 1048576, "senders": 7, "receiver": 0,
 //                   "profile": "weft" | "ttpoe-compat", "recv_buffer_bytes": 4194304,
 //                   "nack_full": true }

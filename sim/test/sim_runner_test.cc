@@ -39,13 +39,13 @@ TEST(SimRunner, BadScenariosNameTheField) {
   expect_error(R"({"topology": {"kind": "pod", "hosts": "8"}, "workload": {}})", "topology.hosts: must be an integer");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"bytez": 5}})", "workload.bytez: unknown field");
   expect_error(R"({"topology": {"kind": "pod", "switch": {"path": "random"}}, "workload": {}})",
-               "topology.switch.path: 'random' is not one of ecmp, spray, first");
+               "topology.switch.path: 'random' is not one of ecmp, spray, adaptive, first");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {}, "loss": 2})", "loss: 2");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"algorithm": "telepathy"}})",
                "workload: unknown algorithm 'telepathy'");
   expect_error(R"({"topology": {"kind": "pod"}})", "workload: missing");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "broadcast-storm"}})",
-               "workload.kind: 'broadcast-storm' is not one of collective, incast, permutation");
+               "workload.kind: 'broadcast-storm' is not one of collective, incast, permutation, scaleup+scaleout");
   expect_error(R"({"topology": {"kind": "pod", "hosts": 4}, "workload": {"kind": "incast", "senders": 4}})",
                "workload.senders: 4 is out of range [1, 3]");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "incast", "profile": "tcp"}})",
@@ -171,6 +171,84 @@ TEST(SimRunner, PermutationInCompatProfileWithLoss) {
   EXPECT_EQ(j["profile"], "ttpoe-compat");
   EXPECT_EQ(j["flows_finished"], 4);
   EXPECT_GT(j["dropped_loss"].get<int>(), 0);
+}
+
+// Scale-up and scale-out collectives at once on the combined fabric (2 pods x 4): an all-reduce
+// in every pod (4 ranks each) and an all-gather in every rail (2 ranks each), on one shared
+// network and on separate ones; each job is right and reported on its own; a rerun of the same
+// seed is the same run.
+TEST(SimRunner, ScaleUpAndScaleOutAtOnce) {
+  for (const char* shared : {"true", "false"}) {
+    const std::string scenario = std::string(R"({"topology": {"kind": "combined", "pods": 2, "pod_size": 4, "spines": 2,
+                                               "scaleup_gbps": 200, "shared": )") + shared + R"(,
+                                               "switch": {"path": "adaptive"}},
+                                  "workload": {"kind": "scaleup+scaleout",
+                                               "scaleup": {"collective": "allreduce", "bytes": 1048576},
+                                               "scaleout": {"collective": "allgather", "bytes": 524288}}})";
+    const auto r = run_scenario(scenario);
+    std::printf("%s", r.table.c_str());
+    ASSERT_TRUE(r.ok) << r.json;
+    const Json j = Json::parse(r.json);
+    EXPECT_EQ(j["communicator"], "pods+rails");
+    EXPECT_EQ(j["scaleup_ranks"], 4);
+    EXPECT_EQ(j["scaleout_ranks"], 2);
+    EXPECT_EQ(j["scaleup_collective"], "allreduce");
+    EXPECT_EQ(j["scaleout_collective"], "allgather");
+    EXPECT_EQ(j["scaleup_wrong"], 0);
+    EXPECT_EQ(j["scaleout_wrong"], 0);
+    EXPECT_EQ(j["completed_ranks"], 8);
+    EXPECT_GT(j["scaleup_completion_us"].get<double>(), 0.0);
+    EXPECT_GT(j["scaleout_completion_us"].get<double>(), 0.0);
+    EXPECT_EQ(j["completion_us"].get<double>(),
+              std::max(j["scaleup_completion_us"].get<double>(), j["scaleout_completion_us"].get<double>()));
+    const Json again = Json::parse(run_scenario(scenario).json);
+    EXPECT_EQ(again["scaleup_completion_us"], j["scaleup_completion_us"]);
+    EXPECT_EQ(again["scaleout_completion_us"], j["scaleout_completion_us"]);
+  }
+  // One communicator kind alone.
+  const auto pods = run_scenario(R"({"topology": {"kind": "leaf-spine", "leaves": 2, "hosts_per_leaf": 4},
+                                      "workload": {"bytes": 262144, "communicator": "pods"}})");
+  ASSERT_TRUE(pods.ok) << pods.json;
+  EXPECT_EQ(Json::parse(pods.json)["scaleup_ranks"], 4);
+  expect_error(R"({"topology": {"kind": "pod", "hosts": 8}, "workload": {"communicator": "rails"}})",
+               "workload.communicator: 'rails' needs a topology with at least 2 pods");
+  expect_error(R"({"topology": {"kind": "combined", "pods": 2, "pod_size": 4}, "workload": {"kind": "scaleup+scaleout"}})",
+               "workload.scaleup: missing");
+  expect_error(R"({"topology": {"kind": "combined", "pods": 2, "pod_size": 4},
+                   "workload": {"kind": "scaleup+scaleout", "scaleup": {}, "scaleout": {"root": 2}}})",
+               "workload.scaleout.root: 2 is out of range [0, 1]");
+}
+
+// Incast into a pod switch with small buffers: lossy (drop-tail) loses frames and the transport
+// resends them; with PFC the switch pauses the senders instead and loses none; a shared buffer
+// lets the hot port queue more than a per-port buffer would hold.
+TEST(SimRunner, PfcAndSharedBuffers) {
+  auto incast = [](const std::string& sw) {
+    const auto r = run_scenario(R"({"topology": {"kind": "pod", "hosts": 8, "switch": )" + sw + R"(},
+                                     "workload": {"kind": "incast", "bytes": 524288}})");
+    std::printf("%s", r.table.c_str());
+    EXPECT_TRUE(r.ok) << r.json;
+    return Json::parse(r.json);
+  };
+  const Json lossy = incast(R"({"queue_bytes": 65536})");
+  EXPECT_GT(lossy["dropped_queue"].get<int>(), 0);
+  EXPECT_EQ(lossy["pfc_pauses"], 0);
+  const Json pfc = incast(R"({"queue_bytes": 1048576, "pfc": true, "pfc_xoff_bytes": 32768})");
+  EXPECT_EQ(pfc["dropped_queue"], 0) << "PFC must keep the fabric lossless here";
+  EXPECT_EQ(pfc["retransmissions"], 0);
+  EXPECT_GT(pfc["pfc_pauses"].get<int>(), 0);
+  EXPECT_GT(pfc["paused_us"].get<double>(), 0.0);
+  // Seven ingress ports may each hold up to xoff plus what was on the wire when the pause left.
+  EXPECT_LT(pfc["max_queue_bytes"].get<int>(), 7 * (32768 + 2 * 9000 + 2 * 12500));
+  const Json shared = incast(R"({"shared_buffer_bytes": 524288, "dt_alpha": 1})");
+  EXPECT_GT(shared["max_queue_bytes"].get<int>(), 65536) << "one port may take more than a per-port share";
+  EXPECT_LE(shared["max_buffer_bytes"].get<int>(), 524288);
+  EXPECT_LT(shared["dropped_queue"].get<int>(), lossy["dropped_queue"].get<int>());
+  expect_error(R"({"topology": {"kind": "pod", "switch": {"pfc": true, "pfc_xoff_bytes": 20000, "pfc_xon_bytes": 30000}},
+                   "workload": {}})",
+               "topology.switch.pfc_xon_bytes: 30000 must be below pfc_xoff_bytes (20000)");
+  expect_error(R"({"topology": {"kind": "pod", "switch": {"shared_buffer_bytes": 100}}, "workload": {}})",
+               "topology.switch.shared_buffer_bytes: 100 cannot hold one 9000-byte frame");
 }
 
 }  // namespace
