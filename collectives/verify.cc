@@ -9,7 +9,8 @@
 namespace weft::collectives {
 
 // Depends on the rank r only through r mod 9 (prod: r mod 2), so through r mod 18 always: the
-// checker reduces over one period when there are more ranks (count_wrong_elements).
+// checker reduces over one period when there are more ranks (count_wrong_elements). Likewise on
+// the element index i only through i mod 18, so every expected result repeats every 18 elements.
 int verifiable_value(ReduceOp op, DataType dt, std::size_t i, int r, std::uint32_t salt) {
   const std::uint64_t h = (i * 7 + static_cast<std::uint64_t>(r) * 13 + std::uint64_t{salt} * 5) % 9;
   if (op == ReduceOp::kProd) return 1 + static_cast<int>((i + static_cast<std::size_t>(r) + salt) % 2);
@@ -67,6 +68,7 @@ void fill_range(DataType dt, ReduceOp op, std::size_t first, std::size_t n, int 
 }
 
 std::size_t compare(const std::uint8_t* got, const std::uint8_t* want, std::size_t n, std::size_t es) {
+  if (std::memcmp(got, want, n * es) == 0) return 0;  // the common case, at memcmp's speed
   std::size_t wrong = 0;
   for (std::size_t i = 0; i < n; ++i) wrong += std::memcmp(got + i * es, want + i * es, es) != 0 ? 1 : 0;
   return wrong;
@@ -88,7 +90,10 @@ std::size_t count_wrong_elements(Collective c, DataType dt, ReduceOp op, std::si
   const std::size_t es = dtype_size(dt);
   const auto* got = static_cast<const std::uint8_t*>(recv);
   const ReduceOp rop = op == ReduceOp::kAvg ? ReduceOp::kSum : op;
-  constexpr std::size_t kChunk = 1 << 14;
+  // Inputs, and so every expected output, repeat every 18 elements (verifiable_value): the
+  // expected values of one chunk (a multiple of 18 long) are those of every chunk, so they are
+  // computed once per call and each chunk of the output is compared with them.
+  constexpr std::size_t kChunk = 18 * 910;
   std::vector<std::uint8_t> want(kChunk * es), tmp(kChunk * es);
   std::size_t wrong = 0;
   // The reduction over all ranks of input elements [first, first + n), compared with got[0, n).
@@ -126,29 +131,29 @@ std::size_t count_wrong_elements(Collective c, DataType dt, ReduceOp op, std::si
     }
   };
   auto reduced = [&](std::size_t first, std::size_t n, const std::uint8_t* out) {
-    for (std::size_t done = 0; done < n; done += kChunk) {
-      const std::size_t k = std::min(kChunk, n - done);
-      // (Not for f16 / bf16: their sums stop being exact at 2048 / 256, where the order of the
-      // additions starts to matter; those are reduced rank by rank.)
-      if (size > kPeriod && dt != DataType::kF16 && dt != DataType::kBF16) {
-        reduce_many(first + done, k);
-      } else {
-        fill_range(dt, op, first + done, k, 0, salt, want.data());
-        for (int r = 1; r < size; ++r) {
-          fill_range(dt, op, first + done, k, r, salt, tmp.data());
-          reduce_into(want.data(), tmp.data(), k, dt, rop);
-        }
+    const std::size_t k = std::min(kChunk, n);
+    if (k == 0) return;
+    // (Not for f16 / bf16: their sums stop being exact at 2048 / 256, where the order of the
+    // additions starts to matter; those are reduced rank by rank.)
+    if (size > kPeriod && dt != DataType::kF16 && dt != DataType::kBF16) {
+      reduce_many(first, k);
+    } else {
+      fill_range(dt, op, first, k, 0, salt, want.data());
+      for (int r = 1; r < size; ++r) {
+        fill_range(dt, op, first, k, r, salt, tmp.data());
+        reduce_into(want.data(), tmp.data(), k, dt, rop);
       }
-      if (op == ReduceOp::kAvg) finish_avg(want.data(), k, dt, static_cast<std::size_t>(size));
-      wrong += compare(out + done * es, want.data(), k, es);
+    }
+    if (op == ReduceOp::kAvg) finish_avg(want.data(), k, dt, static_cast<std::size_t>(size));
+    for (std::size_t done = 0; done < n; done += kChunk) {
+      wrong += compare(out + done * es, want.data(), std::min(kChunk, n - done), es);
     }
   };
   // Rank `r`'s input elements [first, first + n), compared with out[0, n).
   auto copied = [&](int r, std::size_t first, std::size_t n, const std::uint8_t* out) {
+    fill_range(dt, op, first, std::min(kChunk, n), r, salt, want.data());
     for (std::size_t done = 0; done < n; done += kChunk) {
-      const std::size_t k = std::min(kChunk, n - done);
-      fill_range(dt, op, first + done, k, r, salt, want.data());
-      wrong += compare(out + done * es, want.data(), k, es);
+      wrong += compare(out + done * es, want.data(), std::min(kChunk, n - done), es);
     }
   };
   switch (c) {

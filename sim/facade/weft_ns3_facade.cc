@@ -2,6 +2,7 @@
 #include "sim/facade/weft_ns3_facade.h"
 
 #include <algorithm>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <unordered_map>
@@ -283,7 +284,7 @@ class CollectiveHostImpl final : public CollectiveHost {
 
   int communicators() const override { return static_cast<int>(comms_.size()); }
 
-  bool start(const CollectiveSpec& spec, TimeNs now, int comm) override {
+  bool prepare(const CollectiveSpec& spec, int comm) override {
     Comm& m = at(comm);
     const auto c = collectives::parse_collective(spec.collective);
     const auto dt = collectives::parse_dtype(spec.dtype);
@@ -312,19 +313,29 @@ class CollectiveHostImpl final : public CollectiveHost {
     m.collective = *c;
     m.dtype = *dt;
     m.op = *op;
+    m.algorithm = *alg;
     m.root = spec.root;
     collectives::fill_verifiable_input(*c, *dt, *op, m.count, m.engine->rank(), size, m.salt, m.send.data());
+    m.prepared = spec;
+    return true;
+  }
+  bool start(const CollectiveSpec& spec, TimeNs now, int comm) override {
+    Comm& m = at(comm);
+    if (!m.prepared || !same(*m.prepared, spec)) {
+      if (!prepare(spec, comm)) return false;
+    }
+    m.prepared.reset();
     collectives::OpArgs a;
-    a.collective = *c;
+    a.collective = m.collective;
     a.send = m.send.data();
     a.recv = m.recv.data();
     a.count = m.count;
-    a.dtype = *dt;
-    a.op = *op;
-    a.root = spec.root;
-    a.algorithm = *alg;
+    a.dtype = m.dtype;
+    a.op = m.op;
+    a.root = m.root;
+    a.algorithm = m.algorithm;
     m.id = m.engine->post(a, now);
-    m.bytes = collectives::collective_bytes(*c, m.count, *dt, size);
+    m.bytes = collectives::collective_bytes(m.collective, m.count, m.dtype, m.engine->size());
     after(now);
     return true;
   }
@@ -373,11 +384,17 @@ class CollectiveHostImpl final : public CollectiveHost {
     collectives::Collective collective = collectives::Collective::kAllReduce;
     collectives::DataType dtype = collectives::DataType::kF32;
     collectives::ReduceOp op = collectives::ReduceOp::kSum;
+    collectives::Algorithm algorithm = collectives::Algorithm::kAuto;
     int root = 0;
+    std::optional<CollectiveSpec> prepared;  // inputs filled for this spec, not yet posted
     std::size_t count = 0, bytes = 0;
     TimeNs finished_at = kNever;
     std::string error;
   };
+  static bool same(const CollectiveSpec& a, const CollectiveSpec& b) {
+    return a.collective == b.collective && a.bytes == b.bytes && a.dtype == b.dtype && a.op == b.op &&
+           a.algorithm == b.algorithm && a.root == b.root;
+  }
   Comm& at(int comm) { return *comms_.at(static_cast<std::size_t>(comm)); }
   const Comm& at(int comm) const { return *comms_.at(static_cast<std::size_t>(comm)); }
 

@@ -128,7 +128,10 @@ class CollectiveHost : public HostCore {
  public:
   static std::unique_ptr<CollectiveHost> create(const CollectiveHostOptions& options);
   virtual int communicators() const = 0;
-  // Fills the inputs and posts the operation; false with error() set when the spec is bad.
+  // Checks the spec and fills the inputs (the data a rank holds before it calls the collective);
+  // false with error() set when the spec is bad.
+  virtual bool prepare(const CollectiveSpec& spec, int comm = 0) = 0;
+  // Posts the operation, preparing it first unless prepare() was called with this spec.
   virtual bool start(const CollectiveSpec& spec, TimeNs now, int comm = 0) = 0;
   virtual bool done(int comm = 0) const = 0;     // no longer pending (finished or failed)
   virtual bool failed(int comm = 0) const = 0;

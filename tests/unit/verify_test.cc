@@ -48,5 +48,38 @@ TEST(Verify, ManyRanksAgreeWithRankByRank) {
   std::printf("%d (ranks, dtype, op) cases agree\n", cases);
 }
 
+// The checker computes one chunk of expected values and compares every chunk of the output with it
+// (inputs repeat every 18 elements). Over buffers of several chunks, at offsets (reduce-scatter's
+// block of rank 3, all-gather's blocks), it must agree with the straight reference and find wrong
+// elements in any chunk, the last partial one included.
+TEST(Verify, LongBuffersAcrossChunks) {
+  const std::size_t count = 3 * 16380 + 77;
+  for (DataType dt : {DataType::kF32, DataType::kI32, DataType::kF16}) {
+    for (ReduceOp op : {ReduceOp::kSum, ReduceOp::kProd, ReduceOp::kMax}) {
+      for (int size : {4, 20}) {
+        const std::size_t es = dtype_size(dt);
+        std::vector<std::uint8_t> all = reference(dt, op, count * static_cast<std::size_t>(size), size, 9);
+        std::vector<std::uint8_t> mine(all.begin() + static_cast<std::ptrdiff_t>(3 * count * es),
+                                       all.begin() + static_cast<std::ptrdiff_t>(4 * count * es));
+        const auto wrong = [&](Collective c, const std::vector<std::uint8_t>& got) {
+          return count_wrong_elements(c, dt, op, count, 0, 3, size, 9, got.data());
+        };
+        EXPECT_EQ(wrong(Collective::kReduceScatter, mine), 0u) << dtype_name(dt) << " " << size;
+        mine[es * 16383] ^= 0x01;           // second chunk
+        mine[es * (count - 5)] ^= 0x01;     // last, partial chunk
+        EXPECT_EQ(wrong(Collective::kReduceScatter, mine), 2u) << dtype_name(dt) << " " << size;
+        std::vector<std::uint8_t> gathered(count * static_cast<std::size_t>(size) * es);
+        for (int q = 0; q < size; ++q) {
+          fill_verifiable_input(Collective::kAllGather, dt, op, count, q, size, 9,
+                                gathered.data() + static_cast<std::size_t>(q) * count * es);
+        }
+        EXPECT_EQ(wrong(Collective::kAllGather, gathered), 0u);
+        gathered[gathered.size() - es] ^= 0x01;
+        EXPECT_EQ(wrong(Collective::kAllGather, gathered), 1u);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace weft::collectives
