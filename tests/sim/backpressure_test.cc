@@ -13,7 +13,8 @@
 namespace weft::transport::sim {
 namespace {
 
-void run(Profile profile, bool nack_full = true) {
+// Returns the virtual time at which both ends had closed.
+TimeNs run(Profile profile, bool nack_full = true) {
   EndpointConfig cfg;
   cfg.profile = profile;
   cfg.nack_full = nack_full;
@@ -84,9 +85,16 @@ void run(Profile profile, bool nack_full = true) {
   } else {
     EXPECT_EQ(nack_full_received, 0u) << "nack_full = false: the receiver drops without telling";
   }
+  return loop.now();
 }
 
-TEST(Backpressure, WeftNackFullPausesAndRecovers) { run(Profile::kWeft); }
+// The refused PAYLOADs of one flight are one episode: the pause doubles only when a segment sent
+// after it began is refused too, so it stays near the receiver's stall. (When each NACK_FULL
+// doubled it, the pause reached 10 ms within the 2 ms stall and the link closed at 5.9 ms.)
+TEST(Backpressure, WeftNackFullPausesAndRecovers) {
+  const TimeNs closed = run(Profile::kWeft);
+  EXPECT_LT(closed, us_to_ns(3500)) << "the sender must resume soon after the receiver reads again (at 2 ms)";
+}
 TEST(Backpressure, CompatNackFullPausesAndRecovers) { run(Profile::kTtpoeCompat); }
 // Without NACK_FULL (EndpointConfig::nack_full = false) the full receiver drops silently and the
 // sender recovers by its retransmission timer: still every message, once, in order.

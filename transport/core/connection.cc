@@ -60,15 +60,26 @@ const Segment* Connection::next_lost() const {
   return nullptr;
 }
 
+// weft: a NACK_FULL pause holds back everything but the oldest unacknowledged segment when it is
+// to be resent — the segment the receiver always takes, and the one whose absence keeps its
+// buffer full of data it cannot deliver.
+bool Connection::hole_resend_due() const {
+  if (compat_ || segs_.empty()) return false;
+  const Segment* s = next_lost();
+  return s == &segs_[0];
+}
+
 TimeNs Connection::data_ready_time() const {
   if (lost_.empty() && !has_unsent_data()) return kNever;
+  if (paused_until_ > next_send_time_ && hole_resend_due()) return next_send_time_;
   return std::max(next_send_time_, paused_until_);
 }
 
 bool Connection::data_sendable(TimeNs now) const {
   if (state != LinkState::kOpen && state != LinkState::kCloseRecd) return false;
   if (lost_.empty() && !has_unsent_data()) return false;
-  if (now < paused_until_ || now < next_send_time_) return false;
+  if (now < next_send_time_) return false;
+  if (now < paused_until_ && !hole_resend_due()) return false;
   std::uint32_t len;
   if (const Segment* s = next_lost()) {
     len = s->len;
@@ -312,11 +323,19 @@ bool Connection::on_nack(std::uint32_t rx_id, TimeNs now) {
 
 bool Connection::on_nack_full(std::uint32_t rx_id, TimeNs now) {
   ++stats.nack_full_received;
-  nack_full_backoff_ = nack_full_backoff_ == 0 ? us_to_ns(config_.nack_full_backoff_us)
-                                               : std::min(2 * nack_full_backoff_, kMaxNackFullBackoff);
-  paused_until_ = now + nack_full_backoff_;
-  if (segs_.empty()) return true;
   const bool known = id_in_flight_range(rx_id);
+  // One pause per episode: the segments already in flight when the first NACK_FULL came are
+  // refused too, and their NACK_FULLs say nothing new. The pause doubles only when a segment sent
+  // after the last pause began is refused (the receiver is still full after the wait).
+  const bool new_episode =
+      nack_full_backoff_ == 0 || (known && segs_[rx_id - snd_una].sent_time >= nack_full_paused_at_);
+  if (new_episode) {
+    nack_full_backoff_ = nack_full_backoff_ == 0 ? us_to_ns(config_.nack_full_backoff_us)
+                                                 : std::min(2 * nack_full_backoff_, kMaxNackFullBackoff);
+    nack_full_paused_at_ = now;
+    paused_until_ = std::max(paused_until_, now + nack_full_backoff_);
+  }
+  if (segs_.empty()) return true;
   if (compat_) {
     // TTPoE: NACK_FULL behaves like NACK; its RxID "loses meaning", so an unknown one replays
     // from the oldest unacknowledged segment.

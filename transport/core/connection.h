@@ -232,6 +232,7 @@ class Connection {
   }
   void go_back_n(std::uint32_t from, LossCause cause, TimeNs now);
   void pace(TimeNs now, std::uint32_t bytes);
+  bool hole_resend_due() const;
 
   const EndpointConfig& config_;
   std::uint32_t mss_;
@@ -251,6 +252,7 @@ class Connection {
   TimeNs next_send_time_ = 0;
   TimeNs paused_until_ = 0;
   TimeNs nack_full_backoff_ = 0;
+  TimeNs nack_full_paused_at_ = 0;    // when the current NACK_FULL pause began
   TimeNs rack_sent_time_ = -1;        // send time of the most recently sent delivered segment
   TimeNs rack_deadline_ = kNever;
   TimeNs reo_mult_ = 1;               // reorder window multiplier (RFC 8985 reo_wnd_mult)
