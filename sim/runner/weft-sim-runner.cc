@@ -507,7 +507,11 @@ double replay_hops_per_s(const Scenario& s, std::vector<std::vector<ns3::WeftFab
 
 }  // namespace
 
-SimRun run_scenario(const std::string& scenario_json, long long seed_override, bool baseline) {
+SimRun run_scenario(const std::string& scenario_json, long long seed_override, bool baseline,
+                    double queue_sample_us) {
+  if (!(queue_sample_us >= 0) || queue_sample_us > 1e9) {
+    throw ScenarioError("queue sampling interval " + std::to_string(queue_sample_us) + " us is out of range (0: off)");
+  }
   Scenario s = parse(scenario_json);
   if (seed_override >= 0) s.seed = static_cast<std::uint64_t>(seed_override);
   const auto wall0 = std::chrono::steady_clock::now();
@@ -649,6 +653,27 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
       f.ActivityAll();
     });
     if (baseline) f.RecordTransmits();
+    std::ostringstream series;
+    std::function<void()> sample;
+    if (queue_sample_us > 0) {
+      series << "time_us,switch_node,port,peer_node,queue_bytes,switch_buffer_bytes\n";
+      const auto every = ns3::NanoSeconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(queue_sample_us * 1e3)));
+      sample = [&f, &series, &sample, every] {
+        const double t = static_cast<double>(ns3::Simulator::Now().GetNanoSeconds()) / 1e3;
+        for (std::size_t n = 0; n < f.Nodes(); ++n) {
+          if (f.IsHost(static_cast<int>(n))) continue;
+          const ns3::Ptr<ns3::WeftSwitch> sw = f.Switch(static_cast<int>(n));
+          for (std::size_t p = 0; p < sw->GetNPorts(); ++p) {
+            const std::uint64_t q = sw->GetPortStats(static_cast<int>(p)).queue_bytes;
+            if (q == 0) continue;
+            series << fixed(t, 3) << "," << n << "," << p << "," << f.PortPeer(static_cast<int>(n), static_cast<int>(p))
+                   << "," << q << "," << sw->GetStats().buffer_bytes << "\n";
+          }
+        }
+        ns3::Simulator::Schedule(every, sample);
+      };
+      ns3::Simulator::Schedule(ns3::NanoSeconds(0), sample);
+    }
     ns3::Simulator::Stop(ns3::NanoSeconds(static_cast<std::int64_t>(s.deadline_ms * 1e6)));
     const auto run0 = std::chrono::steady_clock::now();
     ns3::Simulator::Run();
@@ -779,6 +804,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
       }
     }
     out.ports_csv = ports.str();
+    out.queue_series_csv = series.str();
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
     out.ok = workload_ok && c.Holds();

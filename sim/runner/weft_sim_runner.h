@@ -52,12 +52,18 @@ struct SimRun {
   std::string csv_row;     // the same results as one CSV row
   std::string table;       // a short human-readable summary (several lines)
   std::string ports_csv;   // one row per switch port: traffic, drops, ECN marks, queue occupancy
+  std::string queue_series_csv;  // with queue_sample_us: switch queues over time (see run_scenario)
   bool ok = false;         // every rank finished, no wrong element, every frame accounted for
 };
 
 // Parses and validates `scenario_json` (throws ScenarioError), runs it, and returns the results.
 // `seed_override` >= 0 replaces the file's seed. `baseline`: afterwards, replay the frames every
 // host sent on the same topology with no protocol (bare ns-3 forwarding) and report both speeds.
-SimRun run_scenario(const std::string& scenario_json, long long seed_override = -1, bool baseline = false);
+// `queue_sample_us` > 0: every that many microseconds of virtual time, one CSV row per switch port
+// holding bytes (time_us, switch_node, port, peer_node, queue_bytes, switch_buffer_bytes; a port
+// not listed at a time is empty) into SimRun::queue_series_csv. The samples are ns-3 events of
+// their own: speed figures are for runs without them.
+SimRun run_scenario(const std::string& scenario_json, long long seed_override = -1, bool baseline = false,
+                    double queue_sample_us = 0);
 
 }  // namespace weft::ns3sim

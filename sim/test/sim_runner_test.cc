@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <string>
 
 #include "sim/runner/weft_sim_runner.h"
@@ -217,6 +218,33 @@ TEST(SimRunner, ScaleUpAndScaleOutAtOnce) {
   expect_error(R"({"topology": {"kind": "combined", "pods": 2, "pod_size": 4},
                    "workload": {"kind": "scaleup+scaleout", "scaleup": {}, "scaleout": {"root": 2}}})",
                "workload.scaleout.root: 2 is out of range [0, 1]");
+}
+
+// Queue occupancy over time: samples every 5 us of virtual time, only ports holding bytes, none
+// deeper than the deepest queue the run reports.
+TEST(SimRunner, QueueSeries) {
+  const auto r = run_scenario(R"({"topology": {"kind": "pod", "hosts": 8, "switch": {"queue_bytes": 131072}},
+                                   "workload": {"kind": "incast", "bytes": 524288}})",
+                              -1, false, 5.0);
+  ASSERT_TRUE(r.ok) << r.json;
+  const Json j = Json::parse(r.json);
+  std::istringstream in(r.queue_series_csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "time_us,switch_node,port,peer_node,queue_bytes,switch_buffer_bytes");
+  int rows = 0;
+  while (std::getline(in, line)) {
+    double t = 0;
+    long long sw = 0, port = 0, peer = 0, q = 0, buf = 0;
+    ASSERT_EQ(std::sscanf(line.c_str(), "%lf,%lld,%lld,%lld,%lld,%lld", &t, &sw, &port, &peer, &q, &buf), 6) << line;
+    EXPECT_NEAR(t / 5.0, static_cast<double>(static_cast<long long>(t / 5.0 + 0.5)), 1e-6) << line;
+    EXPECT_GT(q, 0);
+    EXPECT_LE(q, j["max_queue_bytes"].get<long long>());
+    EXPECT_GE(buf, q);
+    ++rows;
+  }
+  EXPECT_GT(rows, 10) << "the receiver's port queues for tens of microseconds";
+  EXPECT_THROW(run_scenario(kPod, -1, false, -1.0), ScenarioError);
 }
 
 // Incast into a pod switch with small buffers: lossy (drop-tail) loses frames and the transport

@@ -20,7 +20,8 @@ namespace {
 const std::string kHelpFor = "weft sim";
 
 struct Options {
-  std::string scenario, out, csv, queues;
+  std::string scenario, out, csv, queues, series;
+  double every_us = 10;
   long long seed = -1;
   bool json = false;
   bool baseline = false;
@@ -37,7 +38,7 @@ int run(const Options& o) {
   text << in.rdbuf();
   weft::ns3sim::SimRun r;
   try {
-    r = weft::ns3sim::run_scenario(text.str(), o.seed, o.baseline);
+    r = weft::ns3sim::run_scenario(text.str(), o.seed, o.baseline, o.series.empty() ? 0.0 : o.every_us);
   } catch (const weft::ns3sim::ScenarioError& e) {
     throw UsageError(o.scenario + ": " + e.what(), kHelpFor);
   }
@@ -52,6 +53,11 @@ int run(const Options& o) {
     std::ofstream f(o.queues);
     f << r.ports_csv;
     if (!f) throw UsageError("cannot write '" + o.queues + "'", kHelpFor);
+  }
+  if (!o.series.empty()) {
+    std::ofstream f(o.series);
+    f << r.queue_series_csv;
+    if (!f) throw UsageError("cannot write '" + o.series + "'", kHelpFor);
   }
   if (!o.csv.empty()) {
     std::ofstream f(o.csv);
@@ -80,19 +86,27 @@ void register_sim(CLI::App& app, Action& action) {
   cmd->add_option("--queues", o->queues,
                   "write one CSV row per switch port (traffic, drops, ECN marks, deepest and time-averaged queue) "
                   "to this file");
+  cmd->add_option("--queue-series", o->series,
+                  "write switch queue occupancy over time to this CSV file: every --every microseconds of "
+                  "virtual time, a row per port holding bytes (plot: scripts/sim-plot-queues)");
+  cmd->add_option("--every", o->every_us, "queue sampling interval for --queue-series, microseconds")
+      ->default_val(10)
+      ->check(CLI::Range(0.001, 1e6));
   cmd->footer(
       "A scenario names a topology (pod: hosts on one switch; leaf-spine: leaves, spines, hosts per\n"
       "leaf, uplink rate; combined: pods of accelerators with a scale-up and a scale-out port, on one\n"
-      "network or apart), the switch (queue bytes, ECN threshold, VC priority, path: ecmp, spray,\n"
-      "first), a loss rate and a workload (a collective: bytes, dtype, op, algorithm; or incast /\n"
-      "permutation flows in the weft or ttpoe-compat profile). Every host runs weft's real transport\n"
-      "(and collective engine); every result element is checked (#wrong) and every frame accounted\n"
-      "for. A field with an error is named in the message. Studies: scripts/sim-study.\n\n"
+      "network or apart), the switch (queue bytes or a shared buffer, PFC, ECN threshold, VC priority,\n"
+      "path: ecmp, spray, adaptive, first), a loss rate and a workload (a collective: bytes, dtype, op,\n"
+      "algorithm, on every host or per pod / per rail, or one per pod and one per rail at once; or\n"
+      "incast / permutation flows in the weft or ttpoe-compat profile). Every host runs weft's real\n"
+      "transport (and collective engine); every result element is checked (#wrong) and every frame\n"
+      "accounted for. A field with an error is named in the message. Studies: scripts/sim-study.\n\n"
       "Examples:\n"
       "  weft sim --scenario sim/scenarios/pod8-allreduce.json\n"
       "  weft sim --scenario sim/scenarios/leafspine-allreduce.json --seed 7 --csv /tmp/r.csv\n"
       "  weft sim --scenario sim/scenarios/incast.json --json\n"
-      "  weft sim --scenario sim/scenarios/leafspine64-allreduce.json --baseline\n\n"
+      "  weft sim --scenario sim/scenarios/leafspine64-allreduce.json --baseline\n"
+      "  weft sim --scenario sim/scenarios/interference.json --queue-series /tmp/q.csv --every 5\n\n"
       "Exit status: 0 every rank finished with correct results, 1 a rank failed or was wrong, 2 usage or\n"
       "scenario error.");
   cmd->callback([&action, o]() { action = [o]() { return run(*o); }; });
