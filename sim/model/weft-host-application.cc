@@ -34,8 +34,14 @@ int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) con
   const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
   const auto it = m_routes.find(info.dst_node);
   if (it == m_routes.end() || it->second.empty()) return 0;
-  int best = it->second.front();
-  for (int p : it->second) {
+  const std::vector<int>& ports = it->second;
+  if (ports.size() == 1 || m_pathChoice == WeftPathChoice::kFirst) return ports.front();
+  if (m_pathChoice == WeftPathChoice::kSpray) return ports[m_sprayCounter++ % ports.size()];
+  if (m_pathChoice == WeftPathChoice::kEcmp) {
+    return ports[WeftEcmpHash(info.src_node, info.dst_node, info.vc, info.entropy) % ports.size()];
+  }
+  int best = ports.front();
+  for (int p : ports) {
     if (m_devices[static_cast<std::size_t>(p)]->IsIdle()) return p;
     if (m_waiting[static_cast<std::size_t>(p)].size() < m_waiting[static_cast<std::size_t>(best)].size()) best = p;
   }

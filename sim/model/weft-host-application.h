@@ -9,8 +9,9 @@
 // when the armed one fires).
 //
 // With several ports, each frame leaves through a port routed to its destination node (SetRoute;
-// port 0 by default): of several equal ones, the first that is idle, else the one with the fewest
-// frames waiting (an accelerator sending over every port that reaches the peer). While any port is idle the host is asked for frames; one whose
+// port 0 by default); among several equal ones the host chooses as the fabric's switches do
+// (SetPathChoice: the first; an ECMP hash of the flow; round robin; or adaptive: the first idle
+// port, else the one with the fewest frames waiting). While any port is idle the host is asked for frames; one whose
 // port is busy waits in that port's queue (the transport's windows bound it) and goes first when
 // the port frees. With one port this is exactly the single-port rule above.
 #pragma once
@@ -26,6 +27,7 @@
 #include "ns3/event-id.h"
 #include "sim/facade/weft_ns3_facade.h"
 #include "weft-ethernet-net-device.h"
+#include "weft-path-choice.h"
 
 namespace ns3 {
 
@@ -42,6 +44,7 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   // Frames for `dst_node` leave through port `port`, or through any of `ports`.
   void SetRoute(std::uint32_t dst_node, int port) { m_routes[dst_node] = {port}; }
   void SetRoute(std::uint32_t dst_node, std::vector<int> ports) { m_routes[dst_node] = std::move(ports); }
+  void SetPathChoice(WeftPathChoice choice) { m_pathChoice = choice; }
   // Called after each event this host handled (for stop conditions and progress).
   void SetAfterEvent(std::function<void()> fn) { m_afterEvent = std::move(fn); }
 
@@ -73,6 +76,8 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   std::uint64_t m_armedSeq = 0;
   std::uint64_t m_nextSeq = 0;
   std::function<void()> m_afterEvent;
+  WeftPathChoice m_pathChoice = WeftPathChoice::kAdaptive;
+  mutable std::uint64_t m_sprayCounter = 0;
 };
 
 }  // namespace ns3

@@ -21,14 +21,6 @@ int priority_queue_of(int vc) {
   }
 }
 
-std::uint64_t mix(std::uint64_t x) {  // splitmix64's finalizer: an even spread for ECMP
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
 }  // namespace
 
 TypeId WeftSwitch::GetTypeId() {
@@ -64,9 +56,7 @@ int WeftSwitch::Choose(const std::vector<int>& ports, std::uint32_t src, std::ui
     }
     return best;
   }
-  const std::uint64_t key = (std::uint64_t{src} << 40) ^ (std::uint64_t{dst} << 16) ^
-                            (std::uint64_t(static_cast<unsigned>(vc)) << 56) ^ entropy;
-  return ports[mix(key) % ports.size()];
+  return ports[WeftEcmpHash(src, dst, vc, entropy) % ports.size()];
 }
 
 bool WeftSwitch::Admit(const Port& p, std::size_t len) const {

@@ -33,12 +33,13 @@
 #include "ns3/object.h"
 #include "ns3/ptr.h"
 #include "weft-ethernet-net-device.h"
+#include "weft-path-choice.h"
 
 namespace ns3 {
 
 class WeftSwitch : public Object, public WeftPortOwner {
  public:
-  enum class PathChoice : std::uint8_t { kFirst, kEcmp, kSpray, kAdaptive };
+  using PathChoice = WeftPathChoice;
   struct Options {
     std::uint64_t queue_limit_bytes = 1u << 20;  // per port
     std::uint64_t ecn_threshold_bytes = 0;       // 0: no marking

@@ -440,8 +440,10 @@ void build_topology(ns3::WeftFabric& f, const Scenario& s) {
       for (int p : spines) f.Connect(l, p, up_link);
     }
   }
-  // The combined fabric's shared network: an accelerator sends on whichever of its ports is free.
+  // The combined fabric's shared network: an accelerator sends over both its ports, choosing
+  // between them as the switches do.
   f.BuildRoutes(s.kind == "combined" && s.shared);
+  for (int r = 0; r < s.hosts; ++r) f.Host(r)->SetPathChoice(s.sw.path);
 }
 
 // One-way time of a frame's path with no queueing: its hops' propagation delays.

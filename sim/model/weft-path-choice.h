@@ -1,0 +1,26 @@
+// How a forwarding element picks among equal-cost ports — a switch (WeftSwitch) or an accelerator
+// with several ports into one network (WeftHostApplication) — and the hash ECMP uses.
+#pragma once
+
+#include <cstdint>
+
+namespace ns3 {
+
+// kFirst: the lowest port (as weft's in-memory simulator does); kEcmp: a hash of source,
+// destination, VC and the TTP entropy (one path per flow); kSpray: per packet, round robin;
+// kAdaptive: per packet, the port that drains soonest.
+enum class WeftPathChoice : std::uint8_t { kFirst, kEcmp, kSpray, kAdaptive };
+
+// splitmix64's finalizer over the flow's key: an even spread for ECMP.
+inline std::uint64_t WeftEcmpHash(std::uint32_t src, std::uint32_t dst, int vc, std::uint16_t entropy) {
+  std::uint64_t x = (std::uint64_t{src} << 40) ^ (std::uint64_t{dst} << 16) ^
+                    (std::uint64_t(static_cast<unsigned>(vc)) << 56) ^ entropy;
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+}  // namespace ns3
