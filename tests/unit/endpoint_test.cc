@@ -270,5 +270,39 @@ TEST(Endpoint, GatherTransmitMatchesWholeFrames) {
   }
 }
 
+// On a multipath fabric the responder's first PAYLOAD can overtake its OPEN_ACK: the opener, still
+// in OPEN_SENT, refuses it with NACK_NOLINK, the responder sends its OPEN_ACK again, and the opener
+// opens and sends. The refused PAYLOAD goes again as soon as the opener's frame confirms the link
+// — here at once — not one RTO (1 ms before any RTT sample) later.
+TEST(Endpoint, PayloadThatOvertookOpenAckIsResentOnConfirmation) {
+  Pipe p;
+  bool held = false;  // B's first OPEN_ACK is lost (or late) while its PAYLOAD goes ahead
+  p.tap = [&](int side, std::vector<std::uint8_t>& f) {
+    wire::Frame fr;
+    if (side == 1 && !held && wire::decode(f, {}, fr) == wire::DecodeError::kNone &&
+        fr.ttp.opcode == wire::Opcode::kOpenAck) {
+      held = true;
+      return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(p.a->open(2, Vc::kData, 0).ok());
+  p.pump();  // A's OPEN reaches B; B's answer is lost
+  ASSERT_TRUE(held);
+  const std::vector<std::uint8_t> from_b(2000, 0x22), from_a(100, 0x11);
+  ASSERT_TRUE(p.b->send(1, Vc::kData, from_b, 0).ok());
+  ASSERT_TRUE(p.a->send(2, Vc::kData, from_a, 0).ok());
+  p.pump();  // no time passes
+  const Event* got = find(p.ev_a, EventKind::kMessage);
+  ASSERT_NE(got, nullptr) << "B's refused PAYLOAD must go again once A confirmed the link, not after B's RTO";
+  EXPECT_EQ(got->message, from_b);
+  ASSERT_NE(find(p.ev_b, EventKind::kMessage), nullptr);
+  EXPECT_EQ(find(p.ev_a, EventKind::kError), nullptr);
+  EXPECT_EQ(find(p.ev_b, EventKind::kError), nullptr);
+  const auto info = p.b->link_info(1, Vc::kData);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_GE(info->stats.retransmits_nack, 1u) << "the refused PAYLOAD was resent";
+}
+
 }  // namespace
 }  // namespace weft::transport

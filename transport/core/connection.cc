@@ -71,14 +71,14 @@ bool Connection::hole_resend_due() const {
 
 TimeNs Connection::data_ready_time() const {
   if (lost_.empty() && !has_unsent_data()) return kNever;
-  if (paused_until_ > next_send_time_ && hole_resend_due()) return next_send_time_;
-  return std::max(next_send_time_, paused_until_);
+  const TimeNs pause = paused_until_ > next_send_time_ && hole_resend_due() ? next_send_time_ : paused_until_;
+  return std::max({next_send_time_, pause, nolink_until_});
 }
 
 bool Connection::data_sendable(TimeNs now) const {
   if (state != LinkState::kOpen && state != LinkState::kCloseRecd) return false;
   if (lost_.empty() && !has_unsent_data()) return false;
-  if (now < next_send_time_) return false;
+  if (now < next_send_time_ || now < nolink_until_) return false;
   if (now < paused_until_ && !hole_resend_due()) return false;
   std::uint32_t len;
   if (const Segment* s = next_lost()) {
@@ -109,6 +109,7 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
     }
     ++stats.retransmits;
     s.resent_by_rack = s.lost == LossCause::kFast;
+    s.sent_unconfirmed |= !peer_confirmed;
     s.lost = LossCause::kNone;
     s.sent_time = now;
     s.in_flight = true;
@@ -132,6 +133,7 @@ bool Connection::next_segment(TimeNs now, OutSegment& out) {
   s.eom = cursor_offset_ + len == m.data.bytes.size();
   s.sent_time = now;
   s.transmissions = 1;
+  s.sent_unconfirmed = !peer_confirmed;
   s.in_flight = true;
   const std::uint32_t id = next_tx_id++;
   if (in_flight_packets_ == 0) rto_anchor_ = now;
@@ -355,8 +357,11 @@ bool Connection::on_nack_full(std::uint32_t rx_id, TimeNs now) {
 bool Connection::nolink_before_confirmation(std::uint32_t rx_id) const {
   if (!peer_confirmed) return true;
   if (!id_in_flight_range(rx_id)) return false;
-  const Segment& s = segs_[rx_id - snd_una];
-  return s.transmissions <= 1 ? s.sent_time < confirmed_at_ : false;
+  // A transmission before confirmation may be answered late (its NACK_NOLINK overtaken by the
+  // peer's confirming frames, duplicated, or arriving after the segment was resent). Such a
+  // segment is resent on each; a peer that really lost the link refuses the segments sent after
+  // confirmation too (and the retry budget bounds the rest).
+  return segs_[rx_id - snd_una].sent_unconfirmed;
 }
 
 void Connection::note_nolink(std::uint32_t rx_id, TimeNs now) {
@@ -365,9 +370,12 @@ void Connection::note_nolink(std::uint32_t rx_id, TimeNs now) {
     if (id_in_flight_range(rx_id)) mark_lost(rx_id - snd_una, LossCause::kNack);
     return;
   }
-  // Nothing the peer holds is lost; the flight is retried by the RTO. Pause new data until then
-  // so the peer is not flooded with PAYLOADs it must refuse.
-  paused_until_ = std::max(paused_until_, now + rtt.rto());
+  // The peer refused this segment while in OPEN_SENT (our OPEN_ACK is late or lost: on a
+  // multipath fabric a PAYLOAD can overtake it). It is resent; data waits until the peer shows it
+  // reached OPEN (confirm_peer lifts the wait) or, at the latest, the RTO — so the peer is not
+  // flooded with PAYLOADs it must refuse.
+  if (id_in_flight_range(rx_id)) mark_lost(rx_id - snd_una, LossCause::kNack);
+  nolink_until_ = std::max(nolink_until_, now + rtt.rto());
 }
 
 TimeNs Connection::data_deadline() const {

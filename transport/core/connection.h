@@ -58,6 +58,7 @@ struct Segment {
   bool in_flight = false;      // counted in in_flight_bytes_
   LossCause lost = LossCause::kNone;  // queued for retransmission, and why
   bool resent_by_rack = false; // the latest transmission was RACK's (judged by the reorder window)
+  bool sent_unconfirmed = false;  // a transmission went out before the peer confirmed the link
 };
 
 struct OutMessage {
@@ -152,7 +153,8 @@ class Connection {
   bool on_nack(std::uint32_t rx_id, TimeNs now);
   bool on_nack_full(std::uint32_t rx_id, TimeNs now);
   // NACK_NOLINK for `rx_id` from a peer that has not yet seen our OPEN_ACK: the segment will be
-  // resent after the RTO, once the repeated OPEN_ACK has had time to arrive.
+  // resent once the peer shows it reached OPEN (confirm_peer), or after the RTO, once the
+  // repeated OPEN_ACK has had time to arrive.
   void note_nolink(std::uint32_t rx_id, TimeNs now);
   // True when NACK_NOLINK for `rx_id` answers a transmission made before the peer confirmed the
   // link (or it still has not): the peer was in OPEN_SENT, not without a link.
@@ -160,6 +162,7 @@ class Connection {
   void confirm_peer(TimeNs now) {
     peer_confirmed = true;
     confirmed_at_ = now;
+    nolink_until_ = 0;  // data refused in OPEN_SENT goes now
     // A responder has no RTT sample yet: OPEN_ACK out to the peer's first frame back is one.
     if (!rtt.has_sample() && open_ack_sent > 0) rtt.on_sample(now - open_ack_sent);
   }
@@ -253,6 +256,7 @@ class Connection {
   TimeNs paused_until_ = 0;
   TimeNs nack_full_backoff_ = 0;
   TimeNs nack_full_paused_at_ = 0;    // when the current NACK_FULL pause began
+  TimeNs nolink_until_ = 0;           // data waits for the peer's confirmation (NACK_NOLINK)
   TimeNs rack_sent_time_ = -1;        // send time of the most recently sent delivered segment
   TimeNs rack_deadline_ = kNever;
   TimeNs reo_mult_ = 1;               // reorder window multiplier (RFC 8985 reo_wnd_mult)
