@@ -45,6 +45,8 @@ class TransportHostImpl final : public TransportHost {
     c.max_frame_bytes = o.max_frame_bytes;
     c.recv_buffer_bytes = o.recv_buffer_bytes;
     c.nack_full = o.nack_full;
+    c.rto_initial_us = o.timers.rto_initial_us;
+    c.rto_min_us = o.timers.rto_min_us;
     return c;
   }
 
@@ -255,6 +257,8 @@ class CollectiveHostImpl final : public CollectiveHost {
     c.encapsulation = transport::wire::Encapsulation::kEthernet;
     c.node_id = static_cast<NodeId>(o.rank + 1);
     c.rng_seed = transport::mix64(o.seed * 131 + static_cast<std::uint64_t>(o.rank));
+    c.rto_initial_us = o.timers.rto_initial_us;
+    c.rto_min_us = o.timers.rto_min_us;
     return c;
   }
 

@@ -49,6 +49,12 @@ struct Retransmits {
   }
 };
 
+// The transport's timers (EndpointConfig's defaults; a scenario may set them for its fabric).
+struct TimerOptions {
+  std::uint32_t rto_initial_us = 1000;  // RTO before the first RTT sample, and OPEN/CLOSE replay
+  std::uint32_t rto_min_us = 100;       // floor of the RTO computed from the RTT
+};
+
 struct TransportHostOptions {
   std::uint32_t node_id = 1;     // TSH node id (24 bits); the Ethernet MAC carries it too
   std::uint64_t seed = 1;        // the endpoint's random choices (ids, epochs, entropy)
@@ -56,6 +62,7 @@ struct TransportHostOptions {
   std::uint32_t max_frame_bytes = 9000;
   std::uint32_t recv_buffer_bytes = 4u << 20;  // per link; beyond it frames are refused
   bool nack_full = true;  // refuse with NACK_FULL (backpressure) or drop silently (the timer recovers)
+  TimerOptions timers;
 };
 
 // One weft transport Endpoint (Ethernet encapsulation) as a HostCore, with the calls a workload
@@ -103,6 +110,7 @@ struct CollectiveHostOptions {
   double alpha_us = 5.0, beta_gbps = 100.0;
   double inter_alpha_us = 10.0, inter_beta_gbps = 100.0;
   std::uint64_t timeout_ns = 10'000'000'000;  // per operation, virtual time
+  TimerOptions timers;
   // Sub-communicators (e.g. this rank's pod and its rail), each an Engine of its own on the one
   // Endpoint, so their collectives run at once. Empty: one communicator of all `size` ranks with
   // the fields above. Their peers must not overlap (the endpoint's links are per peer, so a peer's

@@ -145,6 +145,7 @@ struct Scenario {
   bool compat = false;      // transport profile ttpoe-compat (go-back-N) instead of weft's
   std::uint32_t recv_buffer_bytes = 4u << 20;  // the hosts' receive buffer per link
   bool nack_full = true;    // receivers refuse with NACK_FULL, or drop silently
+  TimerOptions timers;      // every host's transport timers
 };
 
 Scenario parse(const std::string& text) {
@@ -160,6 +161,12 @@ Scenario parse(const std::string& text) {
   s.seed = static_cast<std::uint64_t>(top.integer("seed", 1, 0, (1LL << 62)));
   s.deadline_ms = top.number("deadline_ms", 10000, 1, 3'600'000);
   s.loss = top.number("loss", 0, 0, 0.5);
+  if (top.has("transport")) {
+    Fields t(top.object("transport"), "transport");
+    s.timers.rto_initial_us = static_cast<std::uint32_t>(t.integer("rto_initial_us", 1000, 1, 10'000'000));
+    s.timers.rto_min_us = static_cast<std::uint32_t>(t.integer("rto_min_us", 100, 1, 10'000'000));
+    t.done();
+  }
   {
     Fields t(top.object("topology"), "topology");
     s.kind = t.choice("kind", "", {"pod", "leaf-spine", "combined", "fat-tree"});
@@ -539,6 +546,8 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
   result["link_gbps"] = s.link_gbps;
   result["path"] = s.path_name;
   result["loss"] = s.loss;
+  result["rto_initial_us"] = s.timers.rto_initial_us;
+  result["rto_min_us"] = s.timers.rto_min_us;
   result["workload"] = s.workload;
   bool workload_ok = false;
   std::string failure;
@@ -559,6 +568,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
         h.inter_alpha_us = 2 * (s.link_delay_us + s.uplink_delay_us) + 1;
         h.inter_beta_gbps = std::min(s.link_gbps, s.uplink_gbps) / 8;
         h.timeout_ns = static_cast<std::uint64_t>(s.deadline_ms * 1e6);
+        h.timers = s.timers;
         for (const Job& j : jobs) {
           if (j.prefix.empty()) continue;  // the world: the options above
           const int pod = s.hosts_per_leaf;
@@ -586,6 +596,7 @@ SimRun run_scenario(const std::string& scenario_json, long long seed_override, b
         t.compat = s.compat;
         t.recv_buffer_bytes = s.recv_buffer_bytes;
         t.nack_full = s.nack_full;
+        t.timers = s.timers;
         auto core = TransportHost::create(t);
         transports.push_back(core.get());
         f.AddHost(std::move(core), t.node_id);

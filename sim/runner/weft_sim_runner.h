@@ -22,6 +22,7 @@
 //                   "pfc": false, "pfc_xoff_bytes": 65536, "pfc_xon_bytes": xoff / 2 }
 //     },
 //     "loss": 0.0,                                            per frame, every link direction
+//     "transport": { "rto_initial_us": 1000, "rto_min_us": 100 }  every host's timers
 //     "workload": { "kind": "collective", "collective": "allreduce", "bytes": 1048576,
 //                   "dtype": "float", "op": "sum", "algorithm": "auto", "root": 0,
 //                   "communicator": "world" | "pods" | "rails" }

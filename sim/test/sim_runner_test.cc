@@ -45,6 +45,10 @@ TEST(SimRunner, BadScenariosNameTheField) {
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"algorithm": "telepathy"}})",
                "workload: unknown algorithm 'telepathy'");
   expect_error(R"({"topology": {"kind": "pod"}})", "workload: missing");
+  expect_error(R"({"topology": {"kind": "pod"}, "workload": {}, "transport": {"rto_initial_us": 0}})",
+               "transport.rto_initial_us: 0 is out of range [1, 10000000]");
+  expect_error(R"({"topology": {"kind": "pod"}, "workload": {}, "transport": {"rto": 5}})",
+               "transport.rto: unknown field");
   expect_error(R"({"topology": {"kind": "pod"}, "workload": {"kind": "broadcast-storm"}})",
                "workload.kind: 'broadcast-storm' is not one of collective, incast, permutation, scaleup+scaleout");
   expect_error(R"({"topology": {"kind": "pod", "hosts": 4}, "workload": {"kind": "incast", "senders": 4}})",
@@ -218,6 +222,21 @@ TEST(SimRunner, ScaleUpAndScaleOutAtOnce) {
   expect_error(R"({"topology": {"kind": "combined", "pods": 2, "pod_size": 4},
                    "workload": {"kind": "scaleup+scaleout", "scaleup": {}, "scaleout": {"root": 2}}})",
                "workload.scaleout.root: 2 is out of range [0, 1]");
+}
+
+// The transport's timers come from the scenario: a lost OPEN is replayed after the initial RTO, so
+// on a lossy pod a shorter one ends the slowest flow sooner (here: seed 1 at 2 % loss loses an
+// OPEN or OPEN_ACK; 1 ms by default, 100 us set).
+TEST(SimRunner, TransportTimersFromTheScenario) {
+  const std::string base = R"({"seed": 1, "loss": 0.02, "topology": {"kind": "pod", "hosts": 8},
+                               "workload": {"kind": "permutation", "bytes": 1048576})";
+  const Json slow = Json::parse(run_scenario(base + "}").json);
+  const Json fast = Json::parse(run_scenario(base + R"(, "transport": {"rto_initial_us": 100}})").json);
+  EXPECT_EQ(slow["rto_initial_us"], 1000);
+  EXPECT_EQ(fast["rto_initial_us"], 100);
+  EXPECT_TRUE(slow["ok"].get<bool>() && fast["ok"].get<bool>());
+  EXPECT_GT(slow["completion_us"].get<double>(), 1000.0);
+  EXPECT_LT(fast["completion_us"].get<double>(), 500.0);
 }
 
 // Queue occupancy over time: samples every 5 us of virtual time, only ports holding bytes, none
