@@ -20,6 +20,7 @@ TypeId WeftHostApplication::GetTypeId() {
 int WeftHostApplication::AddDevice(Ptr<WeftEthernetNetDevice> device) {
   m_devices.push_back(device);
   m_waiting.emplace_back();
+  m_waitingBytes.push_back(0);
   device->SetOwner(this);
   return static_cast<int>(m_devices.size() - 1);
 }
@@ -41,9 +42,15 @@ int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) con
     return ports[WeftEcmpHash(info.src_node, info.dst_node, info.vc, info.entropy) % ports.size()];
   }
   int best = ports.front();
+  double best_wait = -1;
   for (int p : ports) {
-    if (m_devices[static_cast<std::size_t>(p)]->IsIdle()) return p;
-    if (m_waiting[static_cast<std::size_t>(p)].size() < m_waiting[static_cast<std::size_t>(best)].size()) best = p;
+    const auto i = static_cast<std::size_t>(p);
+    if (m_devices[i]->IsIdle()) return p;
+    const double wait = static_cast<double>(m_waitingBytes[i] + len) / m_devices[i]->GetDataRateGbps();
+    if (best_wait < 0 || wait < best_wait) {
+      best = p;
+      best_wait = wait;
+    }
   }
   return best;
 }
@@ -60,6 +67,7 @@ void WeftHostApplication::TryTransmit() {
       if (!m_waiting[p].empty()) {
         const std::vector<std::uint8_t> frame = std::move(m_waiting[p].front());
         m_waiting[p].pop_front();
+        m_waitingBytes[p] -= frame.size();
         m_devices[p]->StartTransmit(frame.data(), frame.size());
       } else {
         idle = true;
@@ -75,7 +83,11 @@ void WeftHostApplication::TryTransmit() {
     const int port = PortFor(m_txBuffer.data(), len);
     Ptr<WeftEthernetNetDevice> dev = m_devices[static_cast<std::size_t>(port)];
     if (dev->IsIdle()) dev->StartTransmit(m_txBuffer.data(), len);
-    else m_waiting[static_cast<std::size_t>(port)].emplace_back(m_txBuffer.begin(), m_txBuffer.begin() + static_cast<std::ptrdiff_t>(len));
+    else {
+      m_waiting[static_cast<std::size_t>(port)].emplace_back(m_txBuffer.begin(),
+                                                             m_txBuffer.begin() + static_cast<std::ptrdiff_t>(len));
+      m_waitingBytes[static_cast<std::size_t>(port)] += len;
+    }
   }
 }
 
@@ -117,6 +129,7 @@ void WeftHostApplication::AfterEvent() {
 void WeftHostApplication::DoDispose() {
   m_devices.clear();
   m_waiting.clear();
+  m_waitingBytes.clear();
   m_core.reset();
   Application::DoDispose();
 }

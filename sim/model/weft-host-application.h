@@ -11,7 +11,7 @@
 // With several ports, each frame leaves through a port routed to its destination node (SetRoute;
 // port 0 by default); among several equal ones the host chooses as the fabric's switches do
 // (SetPathChoice: the first; an ECMP hash of the flow; round robin; or adaptive: the first idle
-// port, else the one with the fewest frames waiting). While any port is idle the host is asked for frames; one whose
+// port, else the one whose waiting frames drain soonest at its rate). While any port is idle the host is asked for frames; one whose
 // port is busy waits in that port's queue (the transport's windows bound it) and goes first when
 // the port frees. With one port this is exactly the single-port rule above.
 #pragma once
@@ -70,6 +70,7 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   std::unique_ptr<weft::ns3sim::HostCore> m_core;
   std::vector<Ptr<WeftEthernetNetDevice>> m_devices;
   std::vector<std::deque<std::vector<std::uint8_t>>> m_waiting;  // per port: frames for a busy port
+  std::vector<std::uint64_t> m_waitingBytes;                     // per port: their bytes
   std::unordered_map<std::uint32_t, std::vector<int>> m_routes;
   std::vector<std::uint8_t> m_txBuffer = std::vector<std::uint8_t>(16384);
   std::int64_t m_armedTime = weft::ns3sim::kNever;
