@@ -19,6 +19,19 @@
 namespace weft::ns3sim {
 namespace {
 
+// What every simulated host's endpoint shares: Ethernet framing, its node id and seed, the
+// scenario's timers.
+transport::EndpointConfig sim_endpoint_config(transport::NodeId node, std::uint64_t rng_seed,
+                                              const TimerOptions& timers) {
+  transport::EndpointConfig c;
+  c.encapsulation = transport::wire::Encapsulation::kEthernet;
+  c.node_id = node;
+  c.rng_seed = rng_seed;
+  c.rto_initial_us = timers.rto_initial_us;
+  c.rto_min_us = timers.rto_min_us;
+  return c;
+}
+
 Retransmits retransmits_of(const transport::LinkStats& st) {
   return Retransmits{st.retransmits, st.retransmits_rto, st.retransmits_fast, st.retransmits_nack,
                      st.retransmits_nack_full, st.spurious_retransmits};
@@ -37,16 +50,11 @@ class TransportHostImpl final : public TransportHost {
       : host_(config(o), [this](Endpoint&, Event& ev, transport::TimeNs now) { on_event(ev, now); }) {}
 
   static EndpointConfig config(const TransportHostOptions& o) {
-    EndpointConfig c;
+    EndpointConfig c = sim_endpoint_config(o.node_id, o.seed, o.timers);
     c.profile = o.compat ? transport::Profile::kTtpoeCompat : transport::Profile::kWeft;
-    c.encapsulation = transport::wire::Encapsulation::kEthernet;
-    c.node_id = o.node_id;
-    c.rng_seed = o.seed;
     c.max_frame_bytes = o.max_frame_bytes;
     c.recv_buffer_bytes = o.recv_buffer_bytes;
     c.nack_full = o.nack_full;
-    c.rto_initial_us = o.timers.rto_initial_us;
-    c.rto_min_us = o.timers.rto_min_us;
     return c;
   }
 
@@ -253,13 +261,8 @@ class CollectiveHostImpl final : public CollectiveHost {
   }
 
   static EndpointConfig endpoint_config(const CollectiveHostOptions& o) {
-    EndpointConfig c;
-    c.encapsulation = transport::wire::Encapsulation::kEthernet;
-    c.node_id = static_cast<NodeId>(o.rank + 1);
-    c.rng_seed = transport::mix64(o.seed * 131 + static_cast<std::uint64_t>(o.rank));
-    c.rto_initial_us = o.timers.rto_initial_us;
-    c.rto_min_us = o.timers.rto_min_us;
-    return c;
+    return sim_endpoint_config(static_cast<NodeId>(o.rank + 1),
+                               transport::mix64(o.seed * 131 + static_cast<std::uint64_t>(o.rank)), o.timers);
   }
 
   // HostCore: the transport, with the engines fed after every frame and timer.

@@ -30,29 +30,17 @@ void WeftHostApplication::Activity() {
   Rearm();
 }
 
-int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) const {
+int WeftHostApplication::PortFor(const std::uint8_t* frame, std::size_t len) {
   if (m_devices.size() == 1) return 0;
   const weft::ns3sim::FrameInfo info = weft::ns3sim::peek_frame(frame, len);
   const auto it = m_routes.find(info.dst_node);
   if (it == m_routes.end() || it->second.empty()) return 0;
-  const std::vector<int>& ports = it->second;
-  if (ports.size() == 1 || m_pathChoice == WeftPathChoice::kFirst) return ports.front();
-  if (m_pathChoice == WeftPathChoice::kSpray) return ports[m_sprayCounter++ % ports.size()];
-  if (m_pathChoice == WeftPathChoice::kEcmp) {
-    return ports[WeftEcmpHash(info.src_node, info.dst_node, info.vc, info.entropy) % ports.size()];
-  }
-  int best = ports.front();
-  double best_wait = -1;
-  for (int p : ports) {
-    const auto i = static_cast<std::size_t>(p);
-    if (m_devices[i]->IsIdle()) return p;
-    const double wait = static_cast<double>(m_waitingBytes[i] + len) / m_devices[i]->GetDataRateGbps();
-    if (best_wait < 0 || wait < best_wait) {
-      best = p;
-      best_wait = wait;
-    }
-  }
-  return best;
+  return WeftChoosePort(m_pathChoice, it->second, m_sprayCounter, info.src_node, info.dst_node, info.vc,
+                        info.entropy, [this, len](int p) {
+                          const auto i = static_cast<std::size_t>(p);
+                          if (m_devices[i]->IsIdle()) return 0.0;
+                          return static_cast<double>(m_waitingBytes[i] + len) / m_devices[i]->GetDataRateGbps();
+                        });
 }
 
 void WeftHostApplication::TryTransmit() {

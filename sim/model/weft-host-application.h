@@ -65,7 +65,7 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   void TimerFired(std::uint64_t seq);
   void AfterEvent();
 
-  int PortFor(const std::uint8_t* frame, std::size_t len) const;
+  int PortFor(const std::uint8_t* frame, std::size_t len);
 
   std::unique_ptr<weft::ns3sim::HostCore> m_core;
   std::vector<Ptr<WeftEthernetNetDevice>> m_devices;
@@ -78,7 +78,7 @@ class WeftHostApplication : public Application, public WeftPortOwner {
   std::uint64_t m_nextSeq = 0;
   std::function<void()> m_afterEvent;
   WeftPathChoice m_pathChoice = WeftPathChoice::kAdaptive;
-  mutable std::uint64_t m_sprayCounter = 0;
+  std::uint64_t m_sprayCounter = 0;
 };
 
 }  // namespace ns3

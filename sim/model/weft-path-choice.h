@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace ns3 {
 
@@ -21,6 +22,28 @@ inline std::uint64_t WeftEcmpHash(std::uint32_t src, std::uint32_t dst, int vc, 
   x *= 0x94d049bb133111ebull;
   x ^= x >> 31;
   return x;
+}
+
+// Picks one of `ports` (not empty) by `choice`. `spray_counter` is the round-robin state;
+// `drain_time(port)` is 0 for an idle port, else how long its backlog takes (any unit, the same
+// for every port): adaptive takes the first idle port, else the one that drains soonest.
+template <typename DrainTime>
+int WeftChoosePort(WeftPathChoice choice, const std::vector<int>& ports, std::uint64_t& spray_counter,
+                   std::uint32_t src, std::uint32_t dst, int vc, std::uint16_t entropy, DrainTime drain_time) {
+  if (ports.size() == 1 || choice == WeftPathChoice::kFirst) return ports.front();
+  if (choice == WeftPathChoice::kSpray) return ports[spray_counter++ % ports.size()];
+  if (choice == WeftPathChoice::kEcmp) return ports[WeftEcmpHash(src, dst, vc, entropy) % ports.size()];
+  int best = ports.front();
+  double best_wait = -1;
+  for (int p : ports) {
+    const double wait = drain_time(p);
+    if (wait <= 0) return p;
+    if (best_wait < 0 || wait < best_wait) {
+      best = p;
+      best_wait = wait;
+    }
+  }
+  return best;
 }
 
 }  // namespace ns3

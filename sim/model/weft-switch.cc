@@ -40,23 +40,11 @@ void WeftSwitch::SetRoute(std::uint32_t dst_node, std::vector<int> ports) { m_ro
 
 int WeftSwitch::Choose(const std::vector<int>& ports, std::uint32_t src, std::uint32_t dst, int vc,
                        std::uint16_t entropy) {
-  if (ports.size() == 1 || m_options.path == PathChoice::kFirst) return ports.front();
-  if (m_options.path == PathChoice::kSpray) return ports[m_sprayCounter++ % ports.size()];
-  if (m_options.path == PathChoice::kAdaptive) {
-    int best = ports.front();
-    double best_wait = -1;
-    for (int p : ports) {
-      const Port& port = m_ports[static_cast<std::size_t>(p)];
-      if (port.device->IsIdle()) return p;
-      const double wait = static_cast<double>(port.stats.queue_bytes + 9000) / port.device->GetDataRateGbps();
-      if (best_wait < 0 || wait < best_wait) {
-        best = p;
-        best_wait = wait;
-      }
-    }
-    return best;
-  }
-  return ports[WeftEcmpHash(src, dst, vc, entropy) % ports.size()];
+  return WeftChoosePort(m_options.path, ports, m_sprayCounter, src, dst, vc, entropy, [this](int p) {
+    const Port& port = m_ports[static_cast<std::size_t>(p)];
+    if (port.device->IsIdle()) return 0.0;
+    return static_cast<double>(port.stats.queue_bytes + 9000) / port.device->GetDataRateGbps();
+  });
 }
 
 bool WeftSwitch::Admit(const Port& p, std::size_t len) const {

@@ -161,7 +161,6 @@ class Connection {
   bool nolink_before_confirmation(std::uint32_t rx_id) const;
   void confirm_peer(TimeNs now) {
     peer_confirmed = true;
-    confirmed_at_ = now;
     nolink_until_ = 0;  // data refused in OPEN_SENT goes now
     // A responder has no RTT sample yet: OPEN_ACK out to the peer's first frame back is one.
     if (!rtt.has_sample() && open_ack_sent > 0) rtt.on_sample(now - open_ack_sent);
@@ -280,7 +279,6 @@ class Connection {
   std::uint32_t ce_since_ack_ = 0;
   bool gbn_waiting_ = false;          // compat receiver: NACK sent, ignoring younger ids
   std::uint32_t nack_id_ = 0;
-  TimeNs confirmed_at_ = 0;
 
  public:
   std::uint32_t nack_id() const { return nack_id_; }
